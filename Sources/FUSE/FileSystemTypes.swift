@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An inode's attributes as the filesystem reports them; the binding turns them into `struct stat`.
+public struct Attributes: Sendable, Equatable {
+    public var ino: UInt64
+    /// Type and permission bits, as in `st_mode`.
+    public var mode: UInt32
+    public var nlink: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var size: Int64
+    /// Seconds since the epoch (fractional); used for mtime, ctime and atime.
+    public var mtime: Double
+
+    public init(ino: UInt64, mode: UInt32, nlink: UInt32 = 1, uid: UInt32 = 0, gid: UInt32 = 0,
+                size: Int64 = 0, mtime: Double = 0) {
+        self.ino = ino
+        self.mode = mode
+        self.nlink = nlink
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+        self.mtime = mtime
+    }
+
+    public var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
+}
+
+/// The answer to a lookup: the attributes plus how long the kernel may cache them.
+public struct Entry: Sendable, Equatable {
+    public var attributes: Attributes
+    public var entryTimeout: Double
+    public var attributeTimeout: Double
+
+    public init(attributes: Attributes, entryTimeout: Double, attributeTimeout: Double) {
+        self.attributes = attributes
+        self.entryTimeout = entryTimeout
+        self.attributeTimeout = attributeTimeout
+    }
+}
+
+/// One name in a directory listing.
+public struct DirectoryEntry: Sendable, Equatable {
+    public var name: String
+    public var ino: UInt64
+    /// `S_IFDIR`, `S_IFREG`, `S_IFLNK` (type bits only are needed).
+    public var mode: UInt32
+
+    public init(name: String, ino: UInt64, mode: UInt32) {
+        self.name = name
+        self.ino = ino
+        self.mode = mode
+    }
+}
+
+/// How an opened file is to be treated by the kernel.
+public struct OpenReply: Sendable, Equatable {
+    public var handle: UInt64
+    /// Bypass the page cache (generated files whose content changes).
+    public var directIO: Bool
+    /// Keep cached pages across opens (immutable files).
+    public var keepCache: Bool
+
+    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false) {
+        self.handle = handle
+        self.directIO = directIO
+        self.keepCache = keepCache
+    }
+}
+
+/// Who sent a request.
+public struct Caller: Sendable, Equatable {
+    public var uid: UInt32
+    public var gid: UInt32
+    public var pid: Int32
+
+    public init(uid: UInt32, gid: UInt32, pid: Int32) {
+        self.uid = uid
+        self.gid = gid
+        self.pid = pid
+    }
+}
+
+/// What a setattr asks to change.
+public struct AttributeChanges: Sendable, Equatable {
+    public var size: Int64?
+    public var mode: UInt32?
+    public var mtime: Double?
+    public var ownerChange: Bool
+
+    public init(size: Int64? = nil, mode: UInt32? = nil, mtime: Double? = nil, ownerChange: Bool = false) {
+        self.size = size
+        self.mode = mode
+        self.mtime = mtime
+        self.ownerChange = ownerChange
+    }
+}
+
+/// Filesystem usage for `statfs`/`df`.
+public struct FilesystemStatistics: Sendable {
+    public var blockSize: UInt64
+    public var blocks: UInt64
+    public var freeBlocks: UInt64
+    public var files: UInt64
+    public var freeFiles: UInt64
+
+    public init(blockSize: UInt64, blocks: UInt64, freeBlocks: UInt64, files: UInt64, freeFiles: UInt64) {
+        self.blockSize = blockSize
+        self.blocks = blocks
+        self.freeBlocks = freeBlocks
+        self.files = files
+        self.freeFiles = freeFiles
+    }
+}
+
+/// An error with the errno the caller gets and a message for the log.
+public struct FSError: Error, Sendable, CustomStringConvertible {
+    public var errno: Int32
+    public var message: String
+
+    public init(_ errno: Int32, _ message: String = "") {
+        self.errno = errno
+        self.message = message
+    }
+
+    public var description: String {
+        message.isEmpty ? String(cString: strerror(errno)) : "\(message) (\(String(cString: strerror(errno))))"
+    }
+
+    public static func notFound(_ message: String = "") -> FSError { FSError(ENOENT, message) }
+    public static func accessDenied(_ message: String = "") -> FSError { FSError(EACCES, message) }
+    public static func invalid(_ message: String = "") -> FSError { FSError(EINVAL, message) }
+}

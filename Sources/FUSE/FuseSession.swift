@@ -1,0 +1,104 @@
+import CFuse
+import Foundation
+import Logging
+
+/// A mounted filesystem: creates the libfuse session, mounts it, runs the multi-threaded
+/// loop until unmounted or signalled (SIGINT, SIGTERM, SIGHUP), then unmounts cleanly.
+public final class FuseSession: @unchecked Sendable {
+    // @unchecked: `session` is set once in init and only used by libfuse's thread-safe calls.
+    private let context: FuseContext
+    private let session: OpaquePointer
+    private let unmanaged: Unmanaged<FuseContext>
+    private let notifier: Notifier
+    public let mountPoint: String
+
+    /// Mounts `fs` at `mountPoint`. `options` are `-o` options (`fsname=...`, `allow_other`, ...).
+    public init(fs: any LowLevelFileSystem, mountPoint: String, options: [String], logger: Logger) throws {
+        self.mountPoint = mountPoint
+        context = FuseContext(fs: fs, logger: logger)
+        unmanaged = Unmanaged.passRetained(context)
+        var argv = ["pkgfs"]
+        for option in options { argv += ["-o", option] }
+        var cArgs = argv.map { strdup($0) }
+        defer { cArgs.forEach { free($0) } }
+        var ops = makeOperations()
+        let created: OpaquePointer? = cArgs.withUnsafeMutableBufferPointer { buf in
+            var args = fuse_args(argc: Int32(buf.count), argv: buf.baseAddress, allocated: 0)
+            defer { fuse_opt_free_args(&args) }
+            return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, unmanaged.toOpaque())
+        }
+        guard let created else {
+            unmanaged.release()
+            throw FSError(EINVAL, "libfuse refused the mount options \(options)")
+        }
+        session = created
+        guard fuse_session_mount(session, mountPoint) == 0 else {
+            fuse_session_destroy(session)
+            unmanaged.release()
+            throw FSError(EIO, "cannot mount at \(mountPoint): is /dev/fuse present and fusermount3 installed (apt-get install fuse3)?")
+        }
+        notifier = Notifier(session: session, logger: logger)
+        fs.mounted(notifier: notifier)
+    }
+
+    /// Serves requests until the filesystem is unmounted or a signal arrives.
+    /// Returns the signal number that stopped it, or 0.
+    @discardableResult
+    public func run(maxThreads: UInt32 = 16) -> Int32 {
+        guard fuse_set_signal_handlers(session) == 0 else {
+            context.logger.error("cannot install signal handlers")
+            return -1
+        }
+        let config = fuse_loop_cfg_create()
+        fuse_loop_cfg_set_max_threads(config, maxThreads)
+        let result = fuse_session_loop_mt(session, config)
+        fuse_loop_cfg_destroy(config)
+        fuse_remove_signal_handlers(session)
+        return result
+    }
+
+    /// Asks the loop to stop (from any thread).
+    public func stop() {
+        fuse_session_exit(session)
+    }
+
+    deinit {
+        notifier.drain()
+        fuse_session_unmount(session)
+        fuse_session_destroy(session)
+        unmanaged.release()
+    }
+}
+
+/// Sends cache invalidations from a thread of our own: called from inside a request handler
+/// for the same directory, the kernel would wait on itself.
+final class Notifier: KernelCacheNotifier, @unchecked Sendable {
+    // @unchecked: the session pointer is only used on `queue`, after mount and before destroy.
+    private let session: OpaquePointer
+    private let queue = DispatchQueue(label: "pkgfs.invalidate")
+    private let logger: Logger
+
+    init(session: OpaquePointer, logger: Logger) {
+        self.session = session
+        self.logger = logger
+    }
+
+    /// Waits for queued invalidations; after this the session may be destroyed.
+    func drain() {
+        queue.sync {}
+    }
+
+    func invalidateEntry(parent: UInt64, name: String) {
+        queue.async { [session] in
+            let rc = fuse_lowlevel_notify_inval_entry(session, parent, name, name.utf8.count)
+            if rc != 0 && rc != -ENOENT { self.logger.debug("inval_entry \(parent)/\(name): \(rc)") }
+        }
+    }
+
+    func invalidateInode(_ ino: UInt64) {
+        queue.async { [session] in
+            let rc = fuse_lowlevel_notify_inval_inode(session, ino, 0, 0)
+            if rc != 0 && rc != -ENOENT { self.logger.debug("inval_inode \(ino): \(rc)") }
+        }
+    }
+}

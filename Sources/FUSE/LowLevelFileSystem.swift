@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a filesystem answers, as plain Swift calls on inode numbers. The FUSE binding only
+/// translates requests into these calls and their results or errors into replies, so the
+/// filesystem can be tested without a mount. Every method may be called from several
+/// threads at once.
+public protocol LowLevelFileSystem: AnyObject, Sendable {
+    func lookup(parent: UInt64, name: String) throws -> Entry
+    func getattr(_ ino: UInt64) throws -> Entry
+    func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry
+    func readlink(_ ino: UInt64) throws -> String
+    /// The whole listing, without "." and "..": the binding adds those and pages it.
+    func readdir(_ ino: UInt64) throws -> [DirectoryEntry]
+    func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply
+    func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8]
+    func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int
+    /// Called on every close() of a descriptor; its error is what close() returns.
+    func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws
+    func release(_ ino: UInt64, handle: UInt64)
+    func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply)
+    func unlink(parent: UInt64, name: String, caller: Caller) throws
+    func rmdir(parent: UInt64, name: String, caller: Caller) throws
+    func getxattr(_ ino: UInt64, name: String) throws -> [UInt8]
+    func listxattr(_ ino: UInt64) throws -> [String]
+    func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws
+    func removexattr(_ ino: UInt64, name: String, caller: Caller) throws
+    func statfs() -> FilesystemStatistics
+    /// Called once the kernel connection is up; `notifier` invalidates kernel caches.
+    func mounted(notifier: any KernelCacheNotifier)
+}
+
+/// Tells the kernel to drop what it cached, so changes are visible at once with caching on.
+public protocol KernelCacheNotifier: Sendable {
+    /// Forget the name `name` in directory `parent`.
+    func invalidateEntry(parent: UInt64, name: String)
+    /// Forget the attributes and cached data of `ino`.
+    func invalidateInode(_ ino: UInt64)
+}
+
+extension LowLevelFileSystem {
+    public func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry {
+        throw FSError(EPERM)
+    }
+    public func readlink(_ ino: UInt64) throws -> String { throw FSError(EINVAL) }
+    public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {
+        throw FSError(EBADF)
+    }
+    public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {}
+    public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply) {
+        throw FSError(EACCES)
+    }
+    public func unlink(parent: UInt64, name: String, caller: Caller) throws { throw FSError(EACCES) }
+    public func rmdir(parent: UInt64, name: String, caller: Caller) throws { throw FSError(EACCES) }
+    public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] { throw FSError(ENODATA) }
+    public func listxattr(_ ino: UInt64) throws -> [String] { [] }
+    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws { throw FSError(ENOTSUP) }
+    public func removexattr(_ ino: UInt64, name: String, caller: Caller) throws { throw FSError(ENOTSUP) }
+    public func mounted(notifier: any KernelCacheNotifier) {}
+}

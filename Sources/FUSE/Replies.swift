@@ -1,0 +1,67 @@
+import CFuse
+import Foundation
+import Logging
+
+/// The one place where Swift errors become errno replies, and where refusals are logged.
+func replyError(_ req: fuse_req_t?, _ error: any Error, _ context: FuseContext, _ what: @autoclosure () -> String) {
+    let code: Int32
+    let message: String
+    if let fsError = error as? FSError {
+        code = fsError.errno
+        message = fsError.message
+    } else {
+        code = EIO
+        message = "\(error)"
+    }
+    // Lookups of names that do not exist are routine; everything else is worth a line.
+    if code != ENOENT && code != ENODATA {
+        context.logger.notice("\(what()): \(message.isEmpty ? String(cString: strerror(code)) : message) [errno \(code)]")
+    }
+    fuse_reply_err(req, code)
+}
+
+func statStruct(_ a: Attributes) -> stat {
+    var st = stat()
+    st.st_ino = a.ino
+    st.st_mode = a.mode
+    st.st_nlink = UInt(a.nlink)
+    st.st_uid = a.uid
+    st.st_gid = a.gid
+    st.st_size = a.size
+    st.st_blksize = 4096
+    st.st_blocks = (a.size + 511) / 512
+    let seconds = a.mtime.rounded(.down)
+    let time = timespec(tv_sec: Int(seconds), tv_nsec: Int((a.mtime - seconds) * 1_000_000_000))
+    st.st_mtim = time
+    st.st_ctim = time
+    st.st_atim = time
+    return st
+}
+
+func entryParam(_ e: Entry) -> fuse_entry_param {
+    var p = fuse_entry_param()
+    p.ino = e.attributes.ino
+    p.generation = 1
+    p.attr = statStruct(e.attributes)
+    p.attr_timeout = e.attributeTimeout
+    p.entry_timeout = e.entryTimeout
+    return p
+}
+
+func caller(_ req: fuse_req_t?) -> Caller {
+    guard let ctx = fuse_req_ctx(req) else { return Caller(uid: 0, gid: 0, pid: 0) }
+    return Caller(uid: ctx.pointee.uid, gid: ctx.pointee.gid, pid: ctx.pointee.pid)
+}
+
+func applyOpenReply(_ reply: OpenReply, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+    guard let fi else { return }
+    fi.pointee.fh = reply.handle
+    fi.pointee.direct_io = reply.directIO ? 1 : 0
+    fi.pointee.keep_cache = reply.keepCache ? 1 : 0
+}
+
+func replyBytes(_ req: fuse_req_t?, _ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+        _ = fuse_reply_buf(req, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Random-access bytes a parser reads from: a stored blob, a file, or memory.
+/// Parsers never trust a length read from the input; they ask for exactly the bytes
+/// they need and get `FormatError.truncated` when the source ends first.
+public protocol ByteReader: Sendable {
+    /// Total number of bytes available.
+    var count: Int { get }
+    /// Exactly `length` bytes at `offset`, or `FormatError.truncated`.
+    func read(at offset: Int, length: Int) throws -> [UInt8]
+}
+
+/// Bytes held in memory (tests, fuzzing, small inputs).
+public struct MemoryBytes: ByteReader {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ data: Data) { self.bytes = [UInt8](data) }
+    public var count: Int { bytes.count }
+    public func read(at offset: Int, length: Int) throws -> [UInt8] {
+        guard offset >= 0, length >= 0, offset <= bytes.count, length <= bytes.count - offset else {
+            throw FormatError.truncated(needed: offset &+ length, available: bytes.count)
+        }
+        return Array(bytes[offset..<(offset + length)])
+    }
+}
+
+/// Bytes of a file on disk, read with pread; the file is never loaded whole.
+public final class FileBytes: ByteReader, @unchecked Sendable {
+    private let fd: Int32
+    public let count: Int
+
+    public init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw FormatError.io(path: path, errno: e)
+        }
+        self.fd = fd
+        self.count = Int(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    public func read(at offset: Int, length: Int) throws -> [UInt8] {
+        guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
+            throw FormatError.truncated(needed: offset &+ length, available: count)
+        }
+        var out = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let n = out.withUnsafeMutableBytes { buf in
+                pread(fd, buf.baseAddress! + done, length - done, off_t(offset + done))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FormatError.io(path: "fd \(fd)", errno: errno)
+            }
+            if n == 0 { throw FormatError.truncated(needed: offset + length, available: offset + done) }
+            done += n
+        }
+        return out
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+
+/// The SQLite catalog: one `DatabasePool` (WAL: concurrent readers, one writer),
+/// schema changes only through the migrator.
+public final class Catalog: Sendable {
+    let pool: DatabasePool
+
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.prepareDatabase { db in
+            // A registered package must survive power loss, not only a crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError.io("cannot open catalog \(path): \(error.message ?? "\(error)")", errno: EIO)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: packages and receipts") { db in
+            try db.create(table: "package") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("uuid", .text).notNull().unique()
+                t.column("fileName", .text).notNull().unique()
+                t.column("name", .text).notNull()
+                t.column("fileExtension", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha1", .text).notNull().indexed()
+                t.column("sha256", .text).notNull().indexed()
+                t.column("type", .text).notNull()
+                t.column("version", .text).notNull()
+                t.column("buildNumber", .text).notNull()
+                t.column("operatingSystem", .text).notNull()
+                t.column("architecture", .text).notNull()
+                t.column("format", .text).notNull()
+                t.column("epoch", .integer)
+                t.column("release", .text)
+                t.column("state", .text).notNull()
+                t.column("stateDetails", .text).notNull()
+                t.column("labels", .text).notNull()
+                t.column("createdAt", .double).notNull().indexed()
+                t.column("modifiedAt", .double).notNull()
+                t.column("createdBy", .text).notNull()
+                t.column("modifiedBy", .text).notNull()
+                t.column("formatDetails", .text)
+                t.column("dirType", .text).notNull()
+                t.column("dirOS", .text).notNull()
+                t.column("dirArch", .text).notNull()
+                t.column("dirVersion", .text).notNull()
+                t.column("dirName", .text).notNull()
+            }
+            try db.create(index: "package_tree", on: "package",
+                          columns: ["dirType", "dirOS", "dirArch", "dirVersion", "dirName"], unique: true)
+            try db.create(table: "receipt") { t in
+                t.primaryKey("fileName", .text)
+                t.belongsTo("package", onDelete: .cascade).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// SQLite's own check of the whole file: "ok" when sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import GRDB
+import PkgfsModel
+
+/// What registering an upload did.
+public enum RegistrationOutcome: Sendable {
+    case registered(Package)
+    /// Same file name, same bytes, already available: nothing new stored.
+    case alreadyPresent(Package)
+    /// Replaced a corrupt or incomplete package of the same file name.
+    case replaced(old: Package, new: Package)
+
+    public var package: Package {
+        switch self {
+        case let .registered(p), let .alreadyPresent(p), let .replaced(_, p): return p
+        }
+    }
+}
+
+extension Catalog {
+    /// Runs `body` holding the catalog's single writer, in one transaction, then `after`
+    /// still holding it. Blob files are adopted in `body` and freed in `after`, so a blob is
+    /// never freed between another upload's adoption of it and that upload's commit.
+    func exclusive<T>(_ body: (Database) throws -> T, after: (T) -> Void = { _ in }) throws -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                after(result!)
+                return result!
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_FULL {
+                throw StoreError.noSpace("catalog: disk full")
+            }
+            throw StoreError.io("catalog write failed: \(error.message ?? "\(error)")", errno: EIO)
+        }
+    }
+
+    func existing(fileName: String, _ db: Database) throws -> PackageRecord? {
+        try PackageRecord.filter(Column("fileName") == fileName).fetchOne(db)
+    }
+
+    func isLocationTaken(_ record: PackageRecord, _ db: Database) throws -> Bool {
+        try PackageRecord
+            .filter(Column("dirType") == record.dirType && Column("dirOS") == record.dirOS
+                    && Column("dirArch") == record.dirArch && Column("dirVersion") == record.dirVersion
+                    && Column("dirName") == record.dirName)
+            .fetchCount(db) > 0
+    }
+
+    func isReferenced(sha256: String, _ db: Database) throws -> Bool {
+        try PackageRecord.filter(Column("sha256") == sha256).fetchCount(db) > 0
+    }
+
+    public func transition(id: Int64, to target: PackageState, details: [StateDetail]?,
+                           by user: String, at date: Date = Date()) throws -> Package {
+        try exclusive { db in
+            guard var record = try PackageRecord.fetchOne(db, key: id) else {
+                throw StoreError.notFound("no package with id \(id)")
+            }
+            let current = PackageState(rawValue: record.state) ?? .corrupt
+            guard current.canTransition(to: target) else {
+                throw StoreError.invalid("transition \(current.rawValue) → \(target.rawValue) is not allowed; from \(current.rawValue) only \(current.allowedTargets.map(\.rawValue).joined(separator: ", "))")
+            }
+            record.state = target.rawValue
+            if let details { record.stateDetails = JSONText.encode(details) }
+            record.modifiedAt = date.timeIntervalSince1970
+            record.modifiedBy = user
+            try record.update(db)
+            return record.package
+        }
+    }
+
+    public func setLabels(id: Int64, labels: [Label], by user: String, at date: Date = Date()) throws -> Package {
+        try exclusive { db in
+            guard var record = try PackageRecord.fetchOne(db, key: id) else {
+                throw StoreError.notFound("no package with id \(id)")
+            }
+            record.labels = JSONText.encode(labels)
+            record.modifiedAt = date.timeIntervalSince1970
+            record.modifiedBy = user
+            try record.update(db)
+            return record.package
+        }
+    }
+
+    public func removeReceipt(fileName: String) throws {
+        _ = try exclusive { db in
+            try db.execute(sql: "DELETE FROM receipt WHERE fileName = ?", arguments: [fileName])
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// A package's place in the tree: `<type>/<os>/<arch>/<version>/<name>/`, each a safe path component.
+public struct PackageLocation: Sendable, Hashable {
+    public var type: String
+    public var os: String
+    public var arch: String
+    public var version: String
+    public var name: String
+
+    public init(type: String, os: String, arch: String, version: String, name: String) {
+        self.type = type
+        self.os = os
+        self.arch = arch
+        self.version = version
+        self.name = name
+    }
+
+    /// Relative path from the mount root.
+    public var path: String { "\(type)/\(os)/\(arch)/\(version)/\(name)" }
+}
+
+/// What the tree needs to show a package without loading the whole model.
+public struct PackageSummary: Sendable, Hashable {
+    public var id: Int64
+    public var uuid: String
+    public var fileName: String
+    public var size: Int64
+    public var format: String
+    public var version: String
+    public var createdAt: Double
+    public var modifiedAt: Double
+    public var location: PackageLocation
+}

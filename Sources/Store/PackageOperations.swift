@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import PkgfsModel
+
+/// Changes to registered packages: state transitions, labels, deletion.
+extension Repository {
+    /// Applies an Astra transition. Moving to `available` re-hashes the stored bytes first;
+    /// a mismatch leaves the package `corrupt` and throws `.verificationFailed`.
+    public func transition(id: Int64, to target: PackageState, by user: String) throws -> Package {
+        guard let package = try catalog.package(id: id) else { throw StoreError.notFound("no package with id \(id)") }
+        guard package.state.canTransition(to: target) else {
+            throw StoreError.invalid("\(package.fileName): transition \(package.state.rawValue) → \(target.rawValue) is not allowed; from \(package.state.rawValue) only \(package.state.allowedTargets.map(\.rawValue).joined(separator: ", "))")
+        }
+        if target == .available {
+            let actual = try sha256OfFile(blobPath(of: package))
+            if actual != package.sha256 {
+                let detail = StateDetail(type: "digest", title: "Stored bytes do not match",
+                                         detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")
+                if package.state != .corrupt {
+                    _ = try catalog.transition(id: id, to: .corrupt, details: package.stateDetails + [detail], by: user)
+                }
+                logger.error("\(package.fileName): \(detail.detail)")
+                throw StoreError.verificationFailed(detail.detail)
+            }
+            return try catalog.transition(id: id, to: .available, details: [], by: user)
+        }
+        let detail = StateDetail(type: "manual", title: "Marked \(target.rawValue)",
+                                 detail: "\(user) set the state to \(target.rawValue)")
+        return try catalog.transition(id: id, to: target, details: package.stateDetails + [detail], by: user)
+    }
+
+    /// Deletes a package and frees its bytes when no other package shares them.
+    public func delete(id: Int64) throws -> Package {
+        var freed: String?
+        let package = try catalog.exclusive({ db -> Package in
+            guard let record = try PackageRecord.fetchOne(db, key: id) else {
+                throw StoreError.notFound("no package with id \(id)")
+            }
+            try record.delete(db)
+            if try !catalog.isReferenced(sha256: record.sha256, db) { freed = record.sha256 }
+            return record.package
+        }, after: { _ in
+            if let digest = freed { self.blobs.remove(sha256: digest) }
+        })
+        logger.info("deleted \(package.fileName) id=\(package.id)")
+        return package
+    }
+
+    func sha256OfFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io("cannot open \(path)", errno: errno) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io("cannot read \(path)", errno: errno)
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return Hex.string(hasher.finalize())
+    }
+}

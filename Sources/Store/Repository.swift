@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import PkgfsModel
+
+/// The embedded store as one object: catalog + blobs + ingest + the rules that file packages.
+public final class Repository: Sendable {
+    public let layout: StoreLayout
+    public let catalog: Catalog
+    public let blobs: BlobStore
+    public let typeRules: TypeRules
+    let analyzer = PackageAnalyzer()
+    let logger: Logger
+
+    /// Opens (creating if needed) the store at `root`, and removes uploads a crash left behind.
+    public init(root: String, logger: Logger = Logger(label: "pkgfs.store")) throws {
+        layout = StoreLayout(root: root)
+        self.logger = logger
+        try layout.createDirectories()
+        catalog = try Catalog(path: layout.catalogPath)
+        blobs = BlobStore(layout: layout)
+        typeRules = try Self.loadTypeRules(layout.typeRulesPath)
+        let stale = Self.clearTemporaryFiles(layout.temporaryDirectory)
+        if stale > 0 {
+            logger.notice("removed \(stale) unfinished upload(s) left by an earlier run")
+        }
+    }
+
+    static func loadTypeRules(_ path: String) throws -> TypeRules {
+        guard let data = FileManager.default.contents(atPath: path) else { return .defaults }
+        do {
+            return try JSONDecoder().decode(TypeRules.self, from: data)
+        } catch {
+            throw StoreError.invalid("type rules file \(path) is not valid: \(error). Expected {\"rules\": [{\"pattern\": \"*ocp-agent*\", \"type\": \"OCP_AGENT_INSTALL_PACKAGE\"}], \"fallback\": \"GENERIC_PACKAGE\"}")
+        }
+    }
+
+    static func clearTemporaryFiles(_ dir: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        for name in names { unlink(dir + "/" + name) }
+        return names.count
+    }
+
+    public func blobPath(of package: Package) -> String { blobs.path(sha256: package.sha256) }
+
+    public func beginUpload(fileName: String, uploader: String) throws -> UploadSession {
+        try UploadSession(fileName: fileName, uploader: uploader, directory: layout.temporaryDirectory)
+    }
+
+    public func abandon(_ session: UploadSession) {
+        session.discard()
+    }
+
+    /// Frees the blobs no package refers to any more (after a crash between commit and unlink).
+    public func sweepOrphanBlobs() throws -> Int {
+        let referenced = try catalog.referencedDigests()
+        var removed = 0
+        for digest in blobs.allDigests() where !referenced.contains(digest) {
+            let stillFree = try catalog.exclusive({ db in try !self.catalog.isReferenced(sha256: digest, db) },
+                                                  after: { free in if free { self.blobs.remove(sha256: digest) } })
+            if stillFree { removed += 1 }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Where a store keeps its parts on disk:
+/// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
+/// and an optional `type-rules.json`.
+public struct StoreLayout: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = (root as NSString).standardizingPath
+    }
+
+    public var catalogPath: String { root + "/catalog.sqlite" }
+    public var blobsDirectory: String { root + "/blobs/sha256" }
+    public var temporaryDirectory: String { root + "/tmp" }
+    public var typeRulesPath: String { root + "/type-rules.json" }
+
+    public func blobPath(sha256: String) -> String {
+        "\(blobsDirectory)/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    /// `/var/lib/pkgfs` for root, else `$XDG_DATA_HOME/pkgfs` or `~/.local/share/pkgfs`.
+    public static var defaultRoot: String {
+        let env = ProcessInfo.processInfo.environment
+        if let explicit = env["PKGFS_STORE"], !explicit.isEmpty { return explicit }
+        if getuid() == 0 { return "/var/lib/pkgfs" }
+        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/pkgfs" }
+        return NSHomeDirectory() + "/.local/share/pkgfs"
+    }
+
+    /// Creates the directories that do not exist yet.
+    public func createDirectories() throws {
+        for dir in [root, blobsDirectory, temporaryDirectory] {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.io("cannot create store directory \(dir)", errno: EACCES)
+            }
+        }
+    }
+}

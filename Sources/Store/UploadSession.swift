@@ -1,0 +1,153 @@
+import Crypto
+import Foundation
+
+/// One upload in flight: bytes go to a temp file in the store while SHA-1 and SHA-256
+/// are computed inline; nothing is held in memory. Writes at other offsets than the end
+/// are accepted too; the digests are then computed once from the file at seal time.
+public final class UploadSession: @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `lock`.
+    public let fileName: String
+    public let uploader: String
+    public let startedAt: Date
+    let temporaryPath: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var sha1 = Insecure.SHA1()
+    private var sha256 = SHA256()
+    private var hashedLength: Int64 = 0
+    private var length: Int64 = 0
+    private var inOrder = true
+    private var expected: [String: String] = [:]
+
+    init(fileName: String, uploader: String, directory: String) throws {
+        self.fileName = fileName
+        self.uploader = uploader
+        self.startedAt = Date()
+        temporaryPath = "\(directory)/upload-\(UUID().uuidString.lowercased())"
+        fd = open(temporaryPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let e = errno
+            throw e == ENOSPC ? StoreError.noSpace("no space for upload \(fileName)")
+                              : StoreError.io("cannot create temp file for \(fileName)", errno: e)
+        }
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    public var size: Int64 {
+        lock.withLock { length }
+    }
+
+    public func write(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Int {
+        try lock.withLock {
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    throw e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
+                                                     : StoreError.io("writing \(fileName) failed", errno: e)
+                }
+                done += n
+            }
+            if inOrder && offset == hashedLength {
+                sha1.update(bufferPointer: bytes)
+                sha256.update(bufferPointer: bytes)
+                hashedLength += Int64(bytes.count)
+            } else if bytes.count > 0 {
+                inOrder = false
+            }
+            length = max(length, offset + Int64(bytes.count))
+            return bytes.count
+        }
+    }
+
+    public func truncate(to newLength: Int64) throws {
+        try lock.withLock {
+            guard ftruncate(fd, off_t(newLength)) == 0 else {
+                throw StoreError.io("truncating \(fileName) failed", errno: errno)
+            }
+            if newLength < hashedLength { inOrder = false }
+            if newLength > length && newLength != hashedLength { inOrder = false }
+            length = newLength
+        }
+    }
+
+    /// An expected digest given before close (`user.pkgfs.sha256`, `user.pkgfs.sha1`).
+    public func expectDigest(_ algorithm: String, hex: String) {
+        lock.withLock { expected[algorithm] = hex.lowercased().trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    public var expectedDigests: [String: String] {
+        lock.withLock { expected }
+    }
+
+    /// Makes the bytes durable and returns their digests.
+    func seal() throws -> SealedUpload {
+        try lock.withLock {
+            if !inOrder || hashedLength != length {
+                try rehashFromFile()
+            }
+            guard fsync(fd) == 0 else {
+                let e = errno
+                throw e == ENOSPC ? StoreError.noSpace("no space left for \(fileName)")
+                                  : StoreError.io("cannot make \(fileName) durable", errno: e)
+            }
+            return SealedUpload(temporaryPath: temporaryPath, size: length,
+                                sha1: Hex.string(sha1.finalize()), sha256: Hex.string(sha256.finalize()),
+                                expected: expected)
+        }
+    }
+
+    private func rehashFromFile() throws {
+        sha1 = Insecure.SHA1()
+        sha256 = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < length {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(offset)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io("re-reading \(fileName) failed", errno: errno)
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { raw in
+                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                sha1.update(bufferPointer: chunk)
+                sha256.update(bufferPointer: chunk)
+            }
+            offset += Int64(n)
+        }
+        hashedLength = offset
+        inOrder = true
+    }
+
+    /// Drops the temp file (upload abandoned or refused).
+    func discard() {
+        unlink(temporaryPath)
+    }
+}
+
+struct SealedUpload {
+    let temporaryPath: String
+    let size: Int64
+    let sha1: String
+    let sha256: String
+    let expected: [String: String]
+}
+
+public enum Hex {
+    public static func string<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let table = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(table[Int(byte >> 4)])
+            out.append(table[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
