@@ -1,0 +1,45 @@
+/// Where the archive of a payload lies in a file, and how libarchive must read it.
+/// For `.debData` the ar container is parsed once (in pure Swift) to find the
+/// `data.tar*` member; only that byte range is handed to libarchive.
+struct PayloadLocation: Sendable {
+    let path: String
+    let container: PayloadContainer
+    let start: Int64
+    let length: Int64?
+
+    init(path: String, container: PayloadContainer) throws {
+        self.path = path
+        self.container = container
+        if container == .debData {
+            let layout = try DebLayout(reader: try FileBytes(path: path))
+            start = Int64(layout.data.offset)
+            length = Int64(layout.data.size)
+        } else {
+            start = 0
+            length = nil
+        }
+    }
+
+    var format: String {
+        switch container {
+        case .rpm: return "rpm payload"
+        case .tar: return "tar"
+        case .zip: return "zip"
+        case .debData: return "deb data.tar"
+        }
+    }
+
+    /// A new libarchive reader positioned before the first header.
+    func open() throws -> ArchiveHandle {
+        switch container {
+        case .rpm:
+            return try ArchiveHandle(path: path, format: format, reads: .cpio, rpm: true)
+        case .tar:
+            return try ArchiveHandle(path: path, format: format, reads: .tar)
+        case .zip:
+            return try ArchiveHandle(path: path, format: format, reads: .zip)
+        case .debData:
+            return try ArchiveHandle(path: path, start: start, length: length, format: format, reads: .tar)
+        }
+    }
+}
