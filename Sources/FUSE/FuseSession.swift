@@ -16,7 +16,8 @@ public final class FuseSession: @unchecked Sendable {
     public init(fs: any LowLevelFileSystem, mountPoint: String, options: [String], logger: Logger) throws {
         self.mountPoint = mountPoint
         context = FuseContext(fs: fs, logger: logger)
-        unmanaged = Unmanaged.passRetained(context)
+        let retained = Unmanaged.passRetained(context)
+        unmanaged = retained
         var argv = ["pkgfs"]
         for option in options { argv += ["-o", option] }
         var cArgs = argv.map { strdup($0) }
@@ -25,16 +26,16 @@ public final class FuseSession: @unchecked Sendable {
         let created: OpaquePointer? = cArgs.withUnsafeMutableBufferPointer { buf in
             var args = fuse_args(argc: Int32(buf.count), argv: buf.baseAddress, allocated: 0)
             defer { fuse_opt_free_args(&args) }
-            return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, unmanaged.toOpaque())
+            return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, retained.toOpaque())
         }
         guard let created else {
-            unmanaged.release()
+            retained.release()
             throw FSError(EINVAL, "libfuse refused the mount options \(options)")
         }
         session = created
         guard fuse_session_mount(session, mountPoint) == 0 else {
-            fuse_session_destroy(session)
-            unmanaged.release()
+            fuse_session_destroy(created)
+            retained.release()
             throw FSError(EIO, "cannot mount at \(mountPoint): is /dev/fuse present and fusermount3 installed (apt-get install fuse3)?")
         }
         notifier = Notifier(session: session, logger: logger)
@@ -89,15 +90,15 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     }
 
     func invalidateEntry(parent: UInt64, name: String) {
-        queue.async { [session] in
-            let rc = fuse_lowlevel_notify_inval_entry(session, parent, name, name.utf8.count)
+        queue.async {
+            let rc = fuse_lowlevel_notify_inval_entry(self.session, parent, name, name.utf8.count)
             if rc != 0 && rc != -ENOENT { self.logger.debug("inval_entry \(parent)/\(name): \(rc)") }
         }
     }
 
     func invalidateInode(_ ino: UInt64) {
-        queue.async { [session] in
-            let rc = fuse_lowlevel_notify_inval_inode(session, ino, 0, 0)
+        queue.async {
+            let rc = fuse_lowlevel_notify_inval_inode(self.session, ino, 0, 0)
             if rc != 0 && rc != -ENOENT { self.logger.debug("inval_inode \(ino): \(rc)") }
         }
     }

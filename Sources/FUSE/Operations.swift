@@ -51,7 +51,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         let ctx = FuseContext.from(req)
         var changes = AttributeChanges()
         if let attr {
-            if toSet & setAttrSize != 0 { changes.size = attr.pointee.st_size }
+            if toSet & setAttrSize != 0 { changes.size = Int64(attr.pointee.st_size) }
             if toSet & setAttrMode != 0 { changes.mode = attr.pointee.st_mode }
             if toSet & setAttrMtime != 0 {
                 changes.mtime = Double(attr.pointee.st_mtim.tv_sec) + Double(attr.pointee.st_mtim.tv_nsec) / 1e9
@@ -97,7 +97,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         while index < all.count {
             let e = all[index]
             var st = stat()
-            st.st_ino = e.ino
+            st.st_ino = UInt(e.ino)
             st.st_mode = e.mode
             let needed = buffer.withUnsafeMutableBufferPointer { buf in
                 fuse_add_direntry(req, buf.baseAddress! + used, size - used, e.name, &st, off_t(index + 1))
@@ -206,7 +206,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.listxattr = { req, ino, size in
         let ctx = FuseContext.from(req)
         do {
-            let bytes = try ctx.fs.listxattr(ino).flatMap { Array($0.utf8) + [0] }
+            let bytes: [UInt8] = try ctx.fs.listxattr(ino).flatMap { name -> [UInt8] in Array(name.utf8) + [0] }
             if size == 0 {
                 fuse_reply_xattr(req, bytes.count)
             } else if size < bytes.count {
@@ -242,12 +242,12 @@ func makeOperations() -> fuse_lowlevel_ops {
         var st = statvfs()
         st.f_bsize = UInt(s.blockSize)
         st.f_frsize = UInt(s.blockSize)
-        st.f_blocks = s.blocks
-        st.f_bfree = s.freeBlocks
-        st.f_bavail = s.freeBlocks
-        st.f_files = s.files
-        st.f_ffree = s.freeFiles
-        st.f_favail = s.freeFiles
+        st.f_blocks = UInt(s.blocks)
+        st.f_bfree = UInt(s.freeBlocks)
+        st.f_bavail = UInt(s.freeBlocks)
+        st.f_files = UInt(s.files)
+        st.f_ffree = UInt(s.freeFiles)
+        st.f_favail = UInt(s.freeFiles)
         st.f_namemax = 255
         fuse_reply_statfs(req, &st)
     }

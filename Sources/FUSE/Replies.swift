@@ -22,14 +22,14 @@ func replyError(_ req: fuse_req_t?, _ error: any Error, _ context: FuseContext, 
 
 func statStruct(_ a: Attributes) -> stat {
     var st = stat()
-    st.st_ino = a.ino
+    st.st_ino = UInt(a.ino)
     st.st_mode = a.mode
     st.st_nlink = UInt(a.nlink)
     st.st_uid = a.uid
     st.st_gid = a.gid
-    st.st_size = a.size
+    st.st_size = Int(a.size)
     st.st_blksize = 4096
-    st.st_blocks = (a.size + 511) / 512
+    st.st_blocks = Int((a.size + 511) / 512)
     let seconds = a.mtime.rounded(.down)
     let time = timespec(tv_sec: Int(seconds), tv_nsec: Int((a.mtime - seconds) * 1_000_000_000))
     st.st_mtim = time

@@ -19,7 +19,7 @@ public enum PackageState: String, Sendable, Codable, CaseIterable {
 
     /// `packageStateTransitions` exactly as the Astra resource lists it.
     public static var transitionTable: [StateTransition] {
-        [.verifying, .corrupt, .incomplete, .available].map {
+        ([.verifying, .corrupt, .incomplete, .available] as [PackageState]).map {
             StateTransition(from: $0.rawValue, to: $0.allowedTargets.map(\.rawValue))
         }
     }

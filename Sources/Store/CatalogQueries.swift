@@ -110,6 +110,12 @@ extension Catalog {
         }
     }
 
+    public enum DigestKind: String, Sendable { case sha1, sha256 }
+
+    public func distinctDigests(_ kind: DigestKind) throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1") }
+    }
+
     public func referencedDigests() throws -> Set<String> {
         try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM package")) }
     }

@@ -10,12 +10,14 @@ public final class Repository: Sendable {
     public let typeRules: TypeRules
     let analyzer = PackageAnalyzer()
     let logger: Logger
+    private let storeLock: StoreLock
 
     /// Opens (creating if needed) the store at `root`, and removes uploads a crash left behind.
     public init(root: String, logger: Logger = Logger(label: "pkgfs.store")) throws {
         layout = StoreLayout(root: root)
         self.logger = logger
         try layout.createDirectories()
+        storeLock = try StoreLock(path: layout.lockPath)
         catalog = try Catalog(path: layout.catalogPath)
         blobs = BlobStore(layout: layout)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
@@ -23,6 +25,11 @@ public final class Repository: Sendable {
         if stale > 0 {
             logger.notice("removed \(stale) unfinished upload(s) left by an earlier run")
         }
+    }
+
+    /// Lets another process open the store (the mount command hands it to its daemon).
+    public func releaseLock() {
+        storeLock.release()
     }
 
     static func loadTypeRules(_ path: String) throws -> TypeRules {

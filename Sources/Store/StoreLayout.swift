@@ -14,6 +14,9 @@ public struct StoreLayout: Sendable {
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var temporaryDirectory: String { root + "/tmp" }
     public var typeRulesPath: String { root + "/type-rules.json" }
+    /// Holds the pid of the process serving the store.
+    public var lockPath: String { root + "/pkgfs.lock" }
+    public var logPath: String { root + "/pkgfs.log" }
 
     public func blobPath(sha256: String) -> String {
         "\(blobsDirectory)/\(sha256.prefix(2))/\(sha256)"

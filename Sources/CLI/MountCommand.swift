@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PkgfsFUSE
+import PkgfsStore
+import PkgfsTree
+
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount a store as a package repository.",
+        discussion: """
+            Returns once the mount is live (or says why it could not mount). The filesystem
+            then runs in the background, logging to <store>/pkgfs.log; `pkgfs unmount` stops it.
+            A mount point left stale by a killed pkgfs ("Transport endpoint is not connected")
+            is cleared and reused.
+            """)
+
+    @OptionGroup var storeOption: StoreOption
+
+    @Option(name: .long, help: ArgumentHelp("Group whose members may upload, delete and change packages (PACKAGE_MANAGER).", valueName: "name"))
+    var group: String?
+
+    @Flag(name: .long, help: "Stay attached: serve in this process until unmounted or interrupted.")
+    var foreground = false
+
+    @Flag(name: .long, help: "Let other users see the mount (always on when root mounts; needs user_allow_other in /etc/fuse.conf otherwise).")
+    var allowOther = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Argument(help: ArgumentHelp("Directory to mount on; created if missing.", valueName: "mountpoint"))
+    var mountPoint: String
+
+    func validate() throws {
+        if let group, getgrnam(group) == nil {
+            throw ValidationError("group '\(group)' does not exist; create it (groupadd \(group)) or leave --group out")
+        }
+        if access("/dev/fuse", R_OK | W_OK) != 0 {
+            throw ValidationError("/dev/fuse is not available: load the fuse module (modprobe fuse) or run where FUSE is allowed")
+        }
+    }
+
+    func run() throws {
+        let path = MountTable.canonical(mountPoint)
+        try prepareMountPoint(path)
+        // Open the store here first so a bad store fails now, with its reason, in the user's terminal.
+        let repository: Repository
+        do {
+            repository = try Repository(root: storeOption.root)
+        } catch {
+            throw CLIError("cannot open store \(storeOption.root): \(error)")
+        }
+        if foreground {
+            LogSetup.bootstrap(level: logLevel)
+            try serve(repository: repository, mountPoint: path)
+        } else {
+            repository.releaseLock()
+            let layout = repository.layout
+            try Daemon.start(arguments: daemonArguments(path), logPath: layout.logPath, mountPoint: path)
+            print("pkgfs: mounted \(layout.root) at \(path) (log: \(layout.logPath))")
+        }
+    }
+
+    private func daemonArguments(_ path: String) -> [String] {
+        var args = ["mount", "--foreground", "--store", storeOption.root, "--log-level", logLevel.rawValue]
+        if let group { args += ["--group", group] }
+        if allowOther { args.append("--allow-other") }
+        return args + [path]
+    }
+
+    private func prepareMountPoint(_ path: String) throws {
+        switch MountPointStatus.check(path) {
+        case .ready:
+            break
+        case .missing:
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw CLIError("cannot create mount point \(path): \(error.localizedDescription)")
+            }
+        case .notADirectory:
+            throw CLIError("\(path) is not a directory")
+        case .stale:
+            FileHandle.standardError.write(Data("pkgfs: \(path) is a stale mount of a process that died (Transport endpoint is not connected); clearing it\n".utf8))
+            try Unmounter.unmount(path, lazy: true)
+        case .mounted(let type):
+            throw CLIError("\(path) is already mounted (\(type)); run `pkgfs unmount \(path)` first")
+        }
+    }
+
+    private func serve(repository: Repository, mountPoint path: String) throws {
+        let logger = Logger(label: "pkgfs")
+        let managerGID = group.flatMap { getgrnam($0) }.map { $0.pointee.gr_gid }
+        let tree = PackageTree(repository: repository, mountPoint: path,
+                               access: AccessPolicy(ownerUID: getuid(), ownerGID: getgid(), managerGID: managerGID),
+                               logger: logger)
+        var options = ["fsname=pkgfs:\(repository.layout.root)", "subtype=pkgfs", "default_permissions"]
+        if getuid() == 0 || allowOther { options.append("allow_other") }
+        let session: FuseSession
+        do {
+            session = try FuseSession(fs: tree, mountPoint: path, options: options, logger: logger)
+        } catch {
+            throw CLIError("\(error)")
+        }
+        let count = (try? repository.catalog.packageCount()) ?? 0
+        logger.notice("serving \(repository.layout.root) at \(path) (\(count) packages)")
+        let signal = session.run()
+        logger.notice("unmounting \(path)\(signal > 0 ? " on signal \(signal)" : "")")
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import PkgfsFUSE
+import PkgfsStore
+
+/// What an open file handle refers to.
+enum OpenFile: Sendable {
+    /// The original bytes of a package: a read-only descriptor on its blob.
+    case blob(Int32)
+    /// A generated file (meta.json, state), fixed at open so reads are consistent.
+    case bytes([UInt8])
+    case upload(Upload)
+    case stateWrite(StateWrite)
+}
+
+/// An upload in `incoming/` from create to release. `finish` runs once; later flushes
+/// (a dup'd descriptor closed again) get the same answer.
+final class Upload: @unchecked Sendable {
+    // @unchecked: `outcome` is guarded by `lock`; the rest is immutable.
+    let name: String
+    let session: UploadSession
+    private let lock = NSLock()
+    private var outcome: Result<Void, FSError>?
+
+    init(name: String, session: UploadSession) {
+        self.name = name
+        self.session = session
+    }
+
+    var isFinished: Bool { lock.withLock { outcome != nil } }
+
+    func finish(_ body: () -> Result<Void, FSError>) -> Result<Void, FSError> {
+        lock.withLock {
+            if let outcome { return outcome }
+            let result = body()
+            outcome = result
+            return result
+        }
+    }
+}
+
+/// `echo corrupt > state`: the text written, applied on close.
+final class StateWrite: @unchecked Sendable {
+    // @unchecked: `buffer` and `applied` are guarded by `lock`.
+    let packageID: Int64
+    let caller: Caller
+    private let lock = NSLock()
+    private var buffer: [UInt8] = []
+    private var applied = false
+
+    init(packageID: Int64, caller: Caller) {
+        self.packageID = packageID
+        self.caller = caller
+    }
+
+    func truncate() {
+        lock.withLock { buffer.removeAll() }
+    }
+
+    func write(at offset: Int64, _ data: UnsafeRawBufferPointer) throws -> Int {
+        try lock.withLock {
+            guard offset >= 0, offset + Int64(data.count) <= 4096 else { throw FSError(EFBIG, "state takes one word") }
+            let end = Int(offset) + data.count
+            if buffer.count < end { buffer += [UInt8](repeating: 0x20, count: end - buffer.count) }
+            buffer.replaceSubrange(Int(offset)..<end, with: data)
+            return data.count
+        }
+    }
+
+    /// The written word, once; nil when nothing was written or it was already applied.
+    func take() -> String? {
+        lock.withLock {
+            guard !applied, !buffer.isEmpty else { return nil }
+            applied = true
+            return String(decoding: buffer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
+
+/// Open handles by number.
+final class HandleTable: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var open: [UInt64: OpenFile] = [:]
+    private var uploadsByName: [String: UInt64] = [:]
+    private var next: UInt64 = 1
+
+    func add(_ file: OpenFile) -> UInt64 {
+        lock.withLock {
+            let handle = next
+            next += 1
+            open[handle] = file
+            if case let .upload(upload) = file { uploadsByName[upload.name] = handle }
+            return handle
+        }
+    }
+
+    func get(_ handle: UInt64) -> OpenFile? {
+        lock.withLock { open[handle] }
+    }
+
+    func remove(_ handle: UInt64) -> OpenFile? {
+        lock.withLock {
+            let file = open.removeValue(forKey: handle)
+            if case let .upload(upload) = file, uploadsByName[upload.name] == handle {
+                uploadsByName.removeValue(forKey: upload.name)
+            }
+            return file
+        }
+    }
+
+    /// The upload in flight under `name`, if any and not yet finished.
+    func upload(named name: String) -> (handle: UInt64, upload: Upload)? {
+        lock.withLock {
+            guard let handle = uploadsByName[name], case let .upload(upload)? = open[handle] else { return nil }
+            return (handle, upload)
+        }
+    }
+
+    /// Forget the name once the upload is registered, so the receipt shows instead.
+    func releaseName(of upload: Upload) {
+        lock.withLock {
+            if let handle = uploadsByName[upload.name], case let .upload(current)? = open[handle], current === upload {
+                uploadsByName.removeValue(forKey: upload.name)
+            }
+        }
+    }
+
+    func upload(_ handle: UInt64) -> Upload? {
+        lock.withLock {
+            if case let .upload(upload)? = open[handle] { return upload }
+            return nil
+        }
+    }
+
+    var uploadNames: [String] {
+        lock.withLock { Array(uploadsByName.keys) }
+    }
+}

@@ -1,0 +1,55 @@
+/// Everything the tree can show, named by what it is rather than by path.
+/// Inode numbers are handed out per node and stay stable while mounted.
+enum Node: Hashable, Sendable {
+    case root
+    case incoming
+    /// A file being uploaded, by its upload handle.
+    case upload(UInt64)
+    /// `incoming/<fileName>` after a successful upload: a link to the package directory.
+    case receipt(String)
+    case typeDir(String)
+    case osDir(String, String)
+    case archDir(String, String, String)
+    case versionDir(String, String, String, String)
+    case latest(String, String, String)
+    case package(Int64)
+    case meta(Int64)
+    case state(Int64)
+    case original(Int64)
+    case byID
+    /// `by-id/<id>` or `by-id/<uuid>`.
+    case idLink(String)
+    case bySHA1
+    case sha1Link(String)
+    case bySHA256
+    case sha256Link(String)
+    case search
+    case searchDir(String)
+    case searchLink(String, Int64)
+
+    var isDirectory: Bool {
+        switch self {
+        case .root, .incoming, .typeDir, .osDir, .archDir, .versionDir, .package, .byID, .bySHA1, .bySHA256,
+             .search, .searchDir:
+            return true
+        default:
+            return false
+        }
+    }
+
+    var isSymlink: Bool {
+        switch self {
+        case .receipt, .latest, .idLink, .sha1Link, .sha256Link, .searchLink: return true
+        default: return false
+        }
+    }
+
+    /// The package this node shows, if it shows exactly one.
+    var packageID: Int64? {
+        switch self {
+        case let .package(id), let .meta(id), let .state(id), let .original(id), let .searchLink(_, id): return id
+        default: return nil
+        }
+    }
+
+}

@@ -1,0 +1,93 @@
+import Foundation
+import PkgfsFUSE
+import PkgfsModel
+import PkgfsStore
+
+/// Modes, sizes, owners and times of every node; symlink targets.
+extension PackageTree {
+    func attributes(of node: Node, ino: UInt64) throws -> Attributes {
+        let group = access.managerGID ?? access.ownerGID
+        // With a manager group, its members get write permission where owners have it.
+        let shared: UInt32 = access.managerGID == nil ? 0 : 0o020
+        var a = Attributes(ino: ino, mode: 0, uid: access.ownerUID, gid: group, mtime: mountedAt)
+        switch node {
+        case .upload(let handle):
+            guard let upload = handles.upload(handle) else { throw FSError.notFound("upload finished") }
+            a.mode = UInt32(S_IFREG) | 0o644 | shared
+            a.size = upload.session.size
+            a.mtime = upload.session.startedAt.timeIntervalSince1970
+            return a
+        case .meta(let id), .state(let id), .original(let id), .package(let id):
+            guard let package = try repository.catalog.package(id: id) else { throw FSError.notFound("package \(id) is gone") }
+            a.mtime = package.createdAt.timeIntervalSince1970
+            switch node {
+            case .package:
+                a.mode = UInt32(S_IFDIR) | 0o755 | shared
+                a.nlink = 2
+            case .meta:
+                a.mode = UInt32(S_IFREG) | 0o444
+                a.size = Int64(try metaJSON(package).count)
+            case .state:
+                a.mode = UInt32(S_IFREG) | 0o644 | shared
+                a.size = Int64(stateText(package).count)
+            default:
+                a.mode = UInt32(S_IFREG) | 0o444
+                a.size = package.size
+            }
+            return a
+        default:
+            break
+        }
+        if node.isDirectory {
+            a.mode = UInt32(S_IFDIR) | 0o755 | shared
+            a.nlink = 2
+        } else if node.isSymlink {
+            guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
+            a.mode = UInt32(S_IFLNK) | 0o777
+            a.size = Int64(target.utf8.count)
+            if let id = try linkedPackage(node)?.id, let summary = try repository.catalog.summary(id: id) {
+                a.mtime = summary.createdAt
+            }
+        }
+        return a
+    }
+
+    /// Where a symlink points, relative to the directory holding it.
+    func linkTarget(of node: Node) throws -> String? {
+        switch node {
+        case .latest(let t, let o, let a):
+            return try sortedVersions(type: t, os: o, arch: a).last
+        case .receipt, .idLink, .sha1Link, .sha256Link:
+            return try linkedPackage(node).map { "../" + $0.location.path }
+        case .searchLink:
+            return try linkedPackage(node).map { "../../" + $0.location.path }
+        default:
+            return nil
+        }
+    }
+
+    func linkedPackage(_ node: Node) throws -> PackageSummary? {
+        let catalog = repository.catalog
+        switch node {
+        case .receipt(let name):
+            guard let location = try catalog.receipt(fileName: name) else { return nil }
+            return try catalog.summary(at: location)
+        case .idLink(let name): return try packageByIDName(name)
+        case .sha1Link(let hex): return try catalog.summaries(sha1: hex).first
+        case .sha256Link(let hex): return try catalog.summaries(sha256: hex).first
+        case .searchLink(_, let id): return try catalog.summary(id: id)
+        default: return nil
+        }
+    }
+
+    /// meta.json; `downloadUrl` is the original file's absolute path through this mount.
+    func metaJSON(_ package: Package) throws -> [UInt8] {
+        guard let summary = try repository.catalog.summary(id: package.id) else { throw FSError.notFound() }
+        let path = "\(mountPoint)/\(summary.location.path)/\(package.fileName)"
+        return MetaDocument.render(package, downloadUrl: path)
+    }
+
+    func stateText(_ package: Package) -> [UInt8] {
+        Array((package.state.rawValue + "\n").utf8)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import PkgfsFUSE
+import PkgfsModel
+import PkgfsStore
+
+/// Opening and reading files.
+extension PackageTree {
+    public func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply {
+        guard let node = inodes.node(ino) else { throw FSError.notFound() }
+        let writing = flags & O_ACCMODE != O_RDONLY
+        switch node {
+        case .original(let id):
+            if writing { throw FSError.accessDenied("the original bytes of a package are read-only; upload through incoming/") }
+            guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+            let fd = Glibc.open(repository.blobPath(of: package), O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(errno)))") }
+            return OpenReply(handle: handles.add(.blob(fd)), keepCache: true)
+        case .meta(let id):
+            if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
+            guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+            return OpenReply(handle: handles.add(.bytes(try metaJSON(package))), directIO: true)
+        case .state(let id):
+            if writing {
+                try access.requireManager(caller, "changing the state of package \(id)")
+                return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
+            }
+            guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+            return OpenReply(handle: handles.add(.bytes(stateText(package))), directIO: true)
+        case .upload:
+            throw FSError(EBUSY, "an upload of this name is in progress")
+        default:
+            throw node.isDirectory ? FSError(EISDIR) : FSError(EINVAL)
+        }
+    }
+
+    public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {
+        switch handles.get(handle) {
+        case .blob(let fd)?:
+            var buffer = [UInt8](repeating: 0, count: size)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, size, off_t(offset)) }
+            guard n >= 0 else { throw FSError(EIO, "reading blob failed: \(String(cString: strerror(errno)))") }
+            buffer.removeLast(size - n)
+            return buffer
+        case .bytes(let bytes)?:
+            guard offset < bytes.count else { return [] }
+            let start = Int(offset)
+            return Array(bytes[start..<min(bytes.count, start + size)])
+        case .upload?, .stateWrite?:
+            throw FSError(EBADF, "opened for writing")
+        case nil:
+            throw FSError(EBADF)
+        }
+    }
+
+    public func release(_ ino: UInt64, handle: UInt64) {
+        switch handles.remove(handle) {
+        case .blob(let fd)?:
+            close(fd)
+        case .upload(let upload)?:
+            // A writer that vanished without flushing still gets its upload registered.
+            _ = finish(upload, caller: nil)
+        case .stateWrite(let write)?:
+            _ = try? applyState(write)
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import PkgfsModel
+import PkgfsStore
+
+/// Which names a directory holds, asked of the catalog each time (the kernel caches answers).
+extension PackageTree {
+    func resolve(_ name: String, in parent: Node) throws -> Node? {
+        let catalog = repository.catalog
+        switch parent {
+        case .root:
+            switch name {
+            case "incoming": return .incoming
+            case "by-id": return .byID
+            case "by-sha1": return .bySHA1
+            case "by-sha256": return .bySHA256
+            case "search": return .search
+            default: return try catalog.operatingSystems(type: name).isEmpty ? nil : .typeDir(name)
+            }
+        case .incoming:
+            if let upload = handles.upload(named: name) { return .upload(upload.handle) }
+            return try catalog.receipt(fileName: name) == nil ? nil : .receipt(name)
+        case let .typeDir(t):
+            return try catalog.architectures(type: t, os: name).isEmpty ? nil : .osDir(t, name)
+        case let .osDir(t, o):
+            return try catalog.versions(type: t, os: o, arch: name).isEmpty ? nil : .archDir(t, o, name)
+        case let .archDir(t, o, a):
+            if name == "latest" { return .latest(t, o, a) }
+            return try catalog.packages(type: t, os: o, arch: a, version: name).isEmpty ? nil : .versionDir(t, o, a, name)
+        case let .versionDir(t, o, a, v):
+            let location = PackageLocation(type: t, os: o, arch: a, version: v, name: name)
+            return try catalog.summary(at: location).map { .package($0.id) }
+        case let .package(id):
+            switch name {
+            case "meta.json": return .meta(id)
+            case "state": return .state(id)
+            default:
+                guard let summary = try catalog.summary(id: id), summary.fileName == name else { return nil }
+                return .original(id)
+            }
+        case .byID:
+            return try packageByIDName(name) == nil ? nil : .idLink(name)
+        case .bySHA1:
+            return try catalog.summaries(sha1: name).isEmpty ? nil : .sha1Link(name)
+        case .bySHA256:
+            return try catalog.summaries(sha256: name).isEmpty ? nil : .sha256Link(name)
+        case .search:
+            return name.isEmpty ? nil : .searchDir(name)
+        case let .searchDir(keyword):
+            return try catalog.search(keyword: keyword).first { $0.location.name == name }.map { .searchLink(keyword, $0.id) }
+        default:
+            return nil
+        }
+    }
+
+    func children(of node: Node) throws -> [(String, Node)] {
+        let catalog = repository.catalog
+        switch node {
+        case .root:
+            let fixed: [(String, Node)] = [("incoming", .incoming), ("by-id", .byID), ("by-sha1", .bySHA1),
+                                           ("by-sha256", .bySHA256), ("search", .search)]
+            return fixed + (try catalog.types()).map { ($0, .typeDir($0)) }
+        case .incoming:
+            let uploads = handles.uploadNames.compactMap { name in handles.upload(named: name).map { (name, Node.upload($0.handle)) } }
+            let inFlight = Set(uploads.map(\.0))
+            return uploads + (try catalog.receipts()).filter { !inFlight.contains($0.fileName) }.map { ($0.fileName, .receipt($0.fileName)) }
+        case let .typeDir(t):
+            return try catalog.operatingSystems(type: t).map { ($0, .osDir(t, $0)) }
+        case let .osDir(t, o):
+            return try catalog.architectures(type: t, os: o).map { ($0, .archDir(t, o, $0)) }
+        case let .archDir(t, o, a):
+            let versions = try sortedVersions(type: t, os: o, arch: a)
+            return versions.map { ($0, .versionDir(t, o, a, $0)) } + [("latest", .latest(t, o, a))]
+        case let .versionDir(t, o, a, v):
+            return try catalog.packages(type: t, os: o, arch: a, version: v).map { ($0.location.name, .package($0.id)) }
+        case let .package(id):
+            guard let summary = try catalog.summary(id: id) else { return [] }
+            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))]
+        case .byID:
+            return try catalog.allSummaries().flatMap { [(String($0.id), Node.idLink(String($0.id))), ($0.uuid, .idLink($0.uuid))] }
+        case .bySHA1:
+            return try catalog.distinctDigests(.sha1).map { ($0, .sha1Link($0)) }
+        case .bySHA256:
+            return try catalog.distinctDigests(.sha256).map { ($0, .sha256Link($0)) }
+        case .search:
+            return []
+        case let .searchDir(keyword):
+            return try catalog.search(keyword: keyword).map { ($0.location.name, .searchLink(keyword, $0.id)) }
+        default:
+            return []
+        }
+    }
+
+    /// Version directories of an arch directory, lowest first by the format's own ordering.
+    func sortedVersions(type: String, os: String, arch: String) throws -> [String] {
+        try repository.catalog.versions(type: type, os: os, arch: arch)
+            .sorted { VersionOrder.compare($0.version, $1.version, scheme: $0.format.versionScheme) < 0 }
+            .map(\.version)
+    }
+
+    func packageByIDName(_ name: String) throws -> PackageSummary? {
+        if let id = Int64(name) { return try repository.catalog.summary(id: id) }
+        return try repository.catalog.summary(uuid: name)
+    }
+}

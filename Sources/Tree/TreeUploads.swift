@@ -1,0 +1,90 @@
+import Foundation
+import PkgfsFUSE
+import PkgfsModel
+import PkgfsStore
+
+/// Uploads through `incoming/` (SPEC §4): create → write (hashed inline) → close registers.
+extension PackageTree {
+    public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply) {
+        guard inodes.node(parent) == .incoming else {
+            throw FSError.accessDenied("new files can only be created in incoming/")
+        }
+        try access.requireManager(caller, "upload of \(name)")
+        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") || name.count > 2 else {
+            throw FSError.invalid("\(name) is not a valid file name")
+        }
+        if handles.upload(named: name) != nil {
+            throw FSError(EBUSY, "\(name) is being uploaded right now")
+        }
+        let session = try mapped { try repository.beginUpload(fileName: name, uploader: AccessPolicy.userName(caller.uid)) }
+        let upload = Upload(name: name, session: session)
+        let handle = handles.add(.upload(upload))
+        let ino = inodes.ino(for: .upload(handle), parent: parent, name: name)
+        var entry = try self.entry(for: .upload(handle), ino: ino)
+        // Not cached: once closed the name becomes the receipt link, a different inode.
+        entry.entryTimeout = 0
+        entry.attributeTimeout = 0
+        return (entry, OpenReply(handle: handle, directIO: false, keepCache: false))
+    }
+
+    public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {
+        switch handles.get(handle) {
+        case .upload(let upload)?:
+            guard !upload.isFinished else { throw FSError(EBADF, "\(upload.name) is already registered") }
+            return try mapped { try upload.session.write(at: offset, data) }
+        case .stateWrite(let write)?:
+            return try write.write(at: offset, data)
+        default:
+            throw FSError(EBADF, "not open for writing")
+        }
+    }
+
+    public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {
+        switch handles.get(handle) {
+        case .upload(let upload)?:
+            try finish(upload, caller: caller).get()
+        case .stateWrite(let write)?:
+            try applyState(write)
+        default:
+            break
+        }
+    }
+
+    public func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry {
+        guard let node = inodes.node(ino) else { throw FSError.notFound() }
+        if changes.ownerChange { throw FSError(EPERM, "owners are fixed") }
+        switch node {
+        case .upload(let h):
+            guard let upload = handles.upload(h) else { throw FSError.notFound() }
+            if let size = changes.size { try mapped { try upload.session.truncate(to: size) } }
+        case .state:
+            // `echo x > state` truncates first; the word written is applied on close.
+            if let h = handle, case .stateWrite(let write)? = handles.get(h), changes.size == 0 { write.truncate() }
+            else if changes.size != nil { try access.requireManager(caller, "truncating state") }
+        default:
+            if changes.size != nil { throw FSError.accessDenied("only uploads in incoming/ can be written") }
+            // Times and modes of registered packages are facts; `cp -p`/`touch` are answered, not applied.
+        }
+        return try entry(for: node, ino: ino)
+    }
+
+    /// Registers the upload once; the answer close() gets (SPEC §4).
+    func finish(_ upload: Upload, caller: Caller?) -> Result<Void, FSError> {
+        upload.finish {
+            do {
+                let outcome = try repository.finishUpload(upload.session)
+                handles.releaseName(of: upload)
+                packageChanged(outcome.package, replacing: { if case .replaced(let old, _) = outcome { return old } else { return nil } }())
+                let package = outcome.package
+                guard package.state == .available else {
+                    let reasons = package.stateDetails.map { "\($0.title): \($0.detail)" }.joined(separator: "; ")
+                    return .failure(FSError(EIO, "\(upload.name) registered as \(package.state.rawValue): \(reasons)"))
+                }
+                return .success(())
+            } catch {
+                handles.releaseName(of: upload)
+                return .failure(FSError(error))
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import PkgfsFUSE
+import PkgfsModel
+import PkgfsStore
+
+/// Extended attributes (SPEC §2, §4): `user.pkgfs.*` facts on package directories,
+/// `user.label.<name>` labels, and expected digests on uploads in flight.
+extension PackageTree {
+    static let labelPrefix = "user.label."
+
+    public func listxattr(_ ino: UInt64) throws -> [String] {
+        guard case .package(let id)? = inodes.node(ino) else { return [] }
+        guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+        return ["user.pkgfs.id", "user.pkgfs.uuid", "user.pkgfs.sha1", "user.pkgfs.sha256", "user.pkgfs.state"]
+            + package.labels.map { Self.labelPrefix + $0.name }
+    }
+
+    public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] {
+        guard case .package(let id)? = inodes.node(ino) else { throw FSError(ENODATA) }
+        guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+        let value: String?
+        switch name {
+        case "user.pkgfs.id": value = String(package.id)
+        case "user.pkgfs.uuid": value = package.uuid
+        case "user.pkgfs.sha1": value = package.sha1
+        case "user.pkgfs.sha256": value = package.sha256
+        case "user.pkgfs.state": value = package.state.rawValue
+        default:
+            value = name.hasPrefix(Self.labelPrefix)
+                ? package.labels.first { $0.name == name.dropFirst(Self.labelPrefix.count) }?.value : nil
+        }
+        guard let value else { throw FSError(ENODATA) }
+        return Array(value.utf8)
+    }
+
+    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws {
+        let text = String(decoding: value, as: UTF8.self)
+        switch inodes.node(ino) {
+        case .upload(let handle)?:
+            guard let upload = handles.upload(handle) else { throw FSError.notFound() }
+            switch name {
+            case "user.pkgfs.sha256": try expect(upload, "sha256", text, length: 64)
+            case "user.pkgfs.sha1": try expect(upload, "sha1", text, length: 40)
+            default: throw FSError(ENOTSUP, "uploads take user.pkgfs.sha256 or user.pkgfs.sha1")
+            }
+        case .package(let id)?:
+            guard name.hasPrefix(Self.labelPrefix), name.count > Self.labelPrefix.count else {
+                throw FSError(EPERM, "\(name) is read-only; labels are user.label.<name>")
+            }
+            try access.requireManager(caller, "labelling package \(id)")
+            try changeLabels(id, caller: caller) { labels in
+                let label = String(name.dropFirst(Self.labelPrefix.count))
+                labels.removeAll { $0.name == label }
+                labels.append(Label(name: label, value: text))
+            }
+        default:
+            throw FSError(ENOTSUP, "extended attributes are set on package directories and uploads only")
+        }
+    }
+
+    public func removexattr(_ ino: UInt64, name: String, caller: Caller) throws {
+        guard case .package(let id)? = inodes.node(ino), name.hasPrefix(Self.labelPrefix) else {
+            throw FSError(EPERM, "\(name) cannot be removed")
+        }
+        try access.requireManager(caller, "unlabelling package \(id)")
+        let label = String(name.dropFirst(Self.labelPrefix.count))
+        try changeLabels(id, caller: caller) { labels in
+            guard labels.contains(where: { $0.name == label }) else { throw FSError(ENODATA) }
+            labels.removeAll { $0.name == label }
+        }
+    }
+
+    private func expect(_ upload: Upload, _ algorithm: String, _ hex: String, length: Int) throws {
+        let clean = hex.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        guard clean.count == length, clean.allSatisfy({ $0.isHexDigit }) else {
+            throw FSError.invalid("\(algorithm) must be \(length) hex digits")
+        }
+        upload.session.expectDigest(algorithm, hex: clean)
+    }
+
+    private func changeLabels(_ id: Int64, caller: Caller, _ change: (inout [Label]) throws -> Void) throws {
+        guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+        var labels = package.labels
+        try change(&labels)
+        let updated = try mapped { try repository.catalog.setLabels(id: id, labels: labels, by: AccessPolicy.userName(caller.uid)) }
+        packageChanged(updated, replacing: nil)
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import XCTest
+
+/// SPEC §2 and §4 through a real mount: cp into incoming/, browse, read back, meta.json.
+final class UploadTests: XCTestCase {
+    static let agent = "t-oceanbase-ocp-agent-3.1.2-20210812221645.alios7.x86_64"
+    static let agentDir = "OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/3.1.2/" + agent
+
+    func testUploadBrowseReadBackAndMeta() throws {
+        let m = try MountedStore.make(self)
+        let rpm = try TestPackages.rpm(name: "t-oceanbase-ocp-agent", version: "3.1.2",
+                                       release: "20210812221645.alios7", in: m.root)
+        let cp = m.sh("cp \(Shell.quote(rpm)) $M/incoming/")
+        XCTAssertTrue(cp.ok, "cp failed: \(cp.stderr)\n\(m.log)")
+
+        XCTAssertEqual(m.sh("ls $M/OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/3.1.2/").trimmed, Self.agent)
+        XCTAssertEqual(m.sh("ls $M/\(Self.agentDir) | sort").stdout,
+                       "meta.json\nstate\n\(Self.agent).rpm\n")
+        XCTAssertTrue(m.sh("cmp \(Shell.quote(rpm)) $M/\(Self.agentDir)/\(Self.agent).rpm").ok, "bytes differ")
+        XCTAssertEqual(m.sh("cat $M/\(Self.agentDir)/state").stdout, "available\n")
+
+        let meta = m.sh("cat $M/\(Self.agentDir)/meta.json")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(meta.stdout.utf8)) as? [String: Any], meta.stderr)
+        let sha1 = m.sh("sha1sum \(Shell.quote(rpm)) | cut -d' ' -f1").trimmed
+        let sha256 = m.sh("sha256sum \(Shell.quote(rpm)) | cut -d' ' -f1").trimmed
+        let size = Int(m.sh("stat -c %s \(Shell.quote(rpm))").trimmed)
+        XCTAssertEqual(json["sha1"] as? String, sha1)
+        XCTAssertEqual(json["sha256"] as? String, sha256)
+        XCTAssertEqual(json["size"] as? Int, size)
+        XCTAssertEqual(json["id"] as? Int, 1)
+        XCTAssertEqual(json["name"] as? String, "t-oceanbase-ocp-agent")
+        XCTAssertEqual(json["fileName"] as? String, Self.agent + ".rpm")
+        XCTAssertEqual(json["extension"] as? String, "rpm")
+        XCTAssertEqual(json["type"] as? String, "OCP_AGENT_INSTALL_PACKAGE")
+        XCTAssertEqual(json["version"] as? String, "3.1.2")
+        XCTAssertEqual(json["buildNumber"] as? String, "20210812221645")
+        XCTAssertEqual(json["operatingSystem"] as? String, "alios7")
+        XCTAssertEqual(json["architecture"] as? String, "x86_64")
+        XCTAssertEqual(json["packageState"] as? String, "available")
+        XCTAssertEqual(json["format"] as? String, "rpm")
+        XCTAssertEqual(json["downloadUrl"] as? String, "\(m.mountPoint)/\(Self.agentDir)/\(Self.agent).rpm")
+        let uuid = try XCTUnwrap(json["uuid"] as? String)
+        XCTAssertNotNil(UUID(uuidString: uuid), "uuid \(uuid)")
+        let metadata = try XCTUnwrap(json["metadata"] as? [String: Any])
+        XCTAssertNotNil((metadata["creationTimestamp"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) })
+        // jq works on it, as the README promises.
+        XCTAssertEqual(m.sh("jq -r .sha1 $M/\(Self.agentDir)/meta.json").trimmed, sha1)
+        // The original's mtime is the upload time, within the test's own run.
+        let mtime = Double(m.sh("stat -c %Y $M/\(Self.agentDir)/\(Self.agent).rpm").trimmed) ?? 0
+        XCTAssertEqual(mtime, Date().timeIntervalSince1970, accuracy: 300)
+        // stat and du see true sizes.
+        XCTAssertEqual(Int(m.sh("stat -c %s $M/\(Self.agentDir)/\(Self.agent).rpm").trimmed), size)
+    }
+
+    func testReceiptLinkAndLatest() throws {
+        let m = try MountedStore.make(self)
+        for version in ["1.10.0", "1.9.2", "1.2.0"] {
+            let file = TestPackages.randomFile("\(m.root)/tool-\(version)-1.el8.noarch.tar.gz", size: 1000)
+            // Not gzip inside: stored as corrupt, still filed; use real tarballs instead.
+            Shell.run("rm \(file) && tar czf \(file) -C /etc hostname")
+            XCTAssertTrue(m.sh("cp \(file) $M/incoming/").ok)
+        }
+        XCTAssertEqual(m.sh("readlink $M/incoming/tool-1.9.2-1.el8.noarch.tar.gz").trimmed,
+                       "../GENERIC_PACKAGE/el8/noarch/1.9.2/tool-1.9.2-1.el8.noarch")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el8/noarch/latest").trimmed, "1.10.0")
+        XCTAssertEqual(m.sh("ls $M/GENERIC_PACKAGE/el8/noarch/").stdout.split(separator: "\n").count, 4)
+        XCTAssertEqual(m.sh("ls -f $M/GENERIC_PACKAGE/el8/noarch/ | grep -v '^\\.'").stdout, "1.2.0\n1.9.2\n1.10.0\nlatest\n",
+                       "version directories list in version order")
+        XCTAssertTrue(m.sh("ls $M/incoming/tool-1.2.0-1.el8.noarch.tar.gz/meta.json").ok, "receipt resolves")
+        XCTAssertTrue(m.sh("rm $M/incoming/tool-1.2.0-1.el8.noarch.tar.gz").ok, "receipts can be removed")
+        XCTAssertFalse(m.sh("test -e $M/incoming/tool-1.2.0-1.el8.noarch.tar.gz").ok)
+        XCTAssertTrue(m.sh("test -d $M/GENERIC_PACKAGE/el8/noarch/1.2.0").ok, "the package stays")
+    }
+
+    func testSameBytesAgainStoresOneCopy() throws {
+        let m = try MountedStore.make(self)
+        let file = "\(m.root)/dup-1.0-1.el7.x86_64.tar.gz"
+        Shell.run("tar czf \(file) -C /etc hostname passwd")
+        XCTAssertTrue(m.sh("cp \(file) $M/incoming/").ok)
+        XCTAssertTrue(m.sh("rm $M/incoming/dup-1.0-1.el7.x86_64.tar.gz").ok)
+        let again = m.sh("cp \(file) $M/incoming/")
+        XCTAssertTrue(again.ok, "same bytes again must succeed: \(again.stderr)")
+        // Same bytes under another name: a second package, one blob.
+        XCTAssertTrue(m.sh("cp \(file) $M/incoming/dup-copy-1.0-1.el7.x86_64.tar.gz").ok)
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1")
+        XCTAssertEqual(m.sh("ls $M/by-id | wc -l").trimmed, "4", "two packages, each by id and uuid")
+        XCTAssertEqual(m.sh("ls $S/tmp | wc -l").trimmed, "0", "no temp files left")
+    }
+
+    func testOtherBytesUnderTheSameNameAreRefused() throws {
+        let m = try MountedStore.make(self)
+        let name = "conflict-2.0-1.el7.x86_64.tar.gz"
+        Shell.run("tar czf \(m.root)/\(name) -C /etc hostname")
+        XCTAssertTrue(m.sh("cp \(name) $M/incoming/").ok)
+        let before = m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/2.0/conflict-2.0-1.el7.x86_64/meta.json").stdout
+        Shell.run("mkdir -p \(m.root)/other && tar czf \(m.root)/other/\(name) -C /etc passwd")
+        // The receipt of the first upload holds the name in incoming/; remove it, then upload other bytes.
+        let second = m.sh("rm $M/incoming/\(name) && cp other/\(name) $M/incoming/")
+        XCTAssertFalse(second.ok)
+        XCTAssertTrue(second.stderr.contains("File exists"), second.stderr)
+        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/2.0/conflict-2.0-1.el7.x86_64/meta.json").stdout, before,
+                       "nothing of the existing package changes")
+        XCTAssertTrue(m.sh("cmp \(name) $M/GENERIC_PACKAGE/el7/x86_64/2.0/conflict-2.0-1.el7.x86_64/\(name)").ok)
+        XCTAssertTrue(m.log.contains("already exists as an available package"), m.log)
+    }
+
+    func testBadContentIsKeptAsCorruptAndCloseFailsWithEIO() throws {
+        let m = try MountedStore.make(self)
+        let name = "broken-1.0-1.el7.x86_64.rpm"
+        _ = TestPackages.randomFile("\(m.root)/\(name)", size: 10_000)
+        let cp = m.sh("cp \(name) $M/incoming/")
+        XCTAssertFalse(cp.ok)
+        XCTAssertTrue(cp.stderr.contains("Input/output error"), cp.stderr)
+        let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/broken-1.0-1.el7.x86_64"
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        let details = m.sh("jq -r '.packageStateDetails[0].detail' \(dir)/meta.json").trimmed
+        XCTAssertTrue(details.contains("named like a rpm file"), details)
+        XCTAssertTrue(m.sh("cmp \(name) \(dir)/\(name)").ok, "the upload is kept")
+        XCTAssertTrue(m.log.contains("as corrupt"), m.log)
+    }
+
+    func testEmptyUploadIsCorrupt() throws {
+        let m = try MountedStore.make(self)
+        let touch = m.sh("touch $M/incoming/empty-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertFalse(touch.ok, "an empty upload fails on close")
+        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/1.0/empty-1.0-1.el7.x86_64/state").stdout, "corrupt\n")
+    }
+
+    func testRemountFindsEverythingAgain() throws {
+        let m = try MountedStore.make(self)
+        let rpm = try TestPackages.rpm(name: "t-oceanbase-ocp-agent", version: "3.1.2",
+                                       release: "20210812221645.alios7", in: m.root)
+        XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/").ok)
+        let meta = m.sh("cat $M/\(Self.agentDir)/meta.json").stdout
+        let listing = m.sh("cd $M && find . | sort").stdout
+        m.unmount()
+        XCTAssertFalse(m.sh("test -e $M/incoming").ok, "unmounted")
+        try m.mount()
+        XCTAssertEqual(m.sh("cd $M && find . | sort").stdout, listing)
+        XCTAssertEqual(m.sh("cat $M/\(Self.agentDir)/meta.json").stdout, meta)
+        XCTAssertTrue(m.sh("cmp \(Shell.quote(rpm)) $M/\(Self.agentDir)/\(Self.agent).rpm").ok)
+        XCTAssertEqual(m.sh("readlink $M/by-id/1").trimmed, "../" + Self.agentDir)
+    }
+
+    func testLargeUploadKeepsMemoryFlat() throws {
+        let m = try MountedStore.make(self)
+        let name = "large-1.0-1.el7.x86_64.bin"
+        // 1 GiB, sparse on the source side so making it is quick; every byte still crosses FUSE.
+        Shell.run("truncate -s 1G \(m.root)/\(name) && printf 'tail' >> \(m.root)/\(name)")
+        let cp = m.sh("cp --sparse=never \(name) $M/incoming/")
+        XCTAssertTrue(cp.ok, cp.stderr)
+        let peak = try XCTUnwrap(m.daemonPeakRSSKiB)
+        XCTAssertLessThan(peak, 100 * 1024, "pkgfs peak RSS \(peak) KiB during a 1 GiB upload")
+        let expected = m.sh("sha256sum \(name) | cut -d' ' -f1").trimmed
+        XCTAssertEqual(m.sh("getfattr --only-values -n user.pkgfs.sha256 $M/GENERIC_PACKAGE/el7/x86_64/1.0/large-1.0-1.el7.x86_64").stdout, expected)
+        Shell.run("rm -f \(m.root)/\(name)")
+    }
+}
+
+extension ISO8601DateFormatter {
+    static var withFractions: ISO8601DateFormatter {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }
+}
