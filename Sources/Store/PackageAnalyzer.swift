@@ -14,16 +14,26 @@ public struct Analysis: Sendable {
     public var epoch: Int?
     public var release: String?
     public var problems: [StateDetail] = []
-    /// `corrupt` when set and there are problems; `incomplete` for bundles missing parts.
+    /// The state when there are problems: `corrupt`, or `incomplete` for bundles missing parts.
     public var failureState: PackageState = .corrupt
+    /// Format-specific data for meta.json (under the key named by `format`).
     public var formatDetailsJSON: String?
+    /// The payload tree (`files/`), listed once at upload so browsing never decompresses.
+    public var payload: [PayloadEntry]?
+    public var payloadContainer: PayloadContainer?
 
     public var state: PackageState { problems.isEmpty ? .available : failureState }
+
+    mutating func problem(_ type: String, _ title: String, _ detail: String) {
+        problems.append(StateDetail(type: type, title: title, detail: detail))
+    }
 }
 
 /// Reads a stored upload and decides what it is. Never throws: whatever goes wrong
-/// becomes a `packageStateDetails` entry and the package is filed by its name.
+/// becomes a `packageStateDetails` entry and the package is filed by what its name tells.
 public struct PackageAnalyzer: Sendable {
+    public var payloadLimits = PayloadLimits.default
+
     public init() {}
 
     public func analyze(path: String, fileName: String, size: Int64) -> Analysis {
@@ -37,31 +47,115 @@ public struct PackageAnalyzer: Sendable {
             fileExtension: fields.fileExtension,
             format: .file)
         if size == 0 {
-            analysis.problems.append(StateDetail(type: "empty", title: "Empty upload",
-                                                 detail: "\(fileName) has no bytes; upload the whole file again"))
+            analysis.problem("empty", "Empty upload", "\(fileName) has no bytes; upload the whole file again")
             return analysis
         }
         let sniffed: Sniffed
         do {
             sniffed = try Sniffed(path: path)
         } catch {
-            analysis.problems.append(StateDetail(type: "io", title: "Unreadable upload", detail: "\(error)"))
+            analysis.problem("io", "Unreadable upload", "\(error)")
             return analysis
         }
         analysis.format = sniffed.format
-        if let claimed = Sniffed.formatClaimed(byExtension: fields.fileExtension), claimed != sniffed.format,
-           !(claimed == .archive && sniffed.format == .bundle) {
-            analysis.problems.append(StateDetail(
-                type: "format", title: "Content does not match the file name",
-                detail: "\(fileName) is named like a \(claimed.rawValue) file but its bytes are \(sniffed.describe)"))
+        if let claimed = Sniffed.formatClaimed(byExtension: fields.fileExtension), claimed != sniffed.format {
+            analysis.problem("format", "Content does not match the file name",
+                             "\(fileName) is named like a \(claimed.rawValue) file but its bytes are \(sniffed.describe)")
+        }
+        switch sniffed.format {
+        case .rpm: analyzeRPM(path: path, into: &analysis)
+        case .deb: analyzeDeb(path: path, into: &analysis)
+        case .archive:
+            var listed = analysis
+            analyzeArchive(path: path, container: sniffed.container, into: &listed)
+            // A compressed file not named as an archive (`x.gz`, `x.bin`) that does not list
+            // as one is simply a file.
+            if listed.payload != nil || Sniffed.formatClaimed(byExtension: fields.fileExtension) != nil {
+                analysis = listed
+            } else {
+                analysis.format = .file
+            }
+        case .bundle, .file: break
         }
         return analysis
     }
+
+    /// The header wins over the name (SPEC §1): VERSION, RELEASE split at its last dot
+    /// into buildNumber and operatingSystem, ARCH (`src` for source packages).
+    private func analyzeRPM(path: String, into analysis: inout Analysis) {
+        let reader: FileBytes
+        let rpm: RPMPackage
+        do {
+            reader = try FileBytes(path: path)
+            rpm = try RPMPackage(reader: reader)
+        } catch {
+            analysis.problem("rpm", "Not a readable RPM", "\(error)")
+            return
+        }
+        analysis.name = rpm.name
+        analysis.version = rpm.version
+        analysis.epoch = rpm.epoch
+        analysis.release = rpm.release
+        if let dot = rpm.release.lastIndex(of: "."), dot != rpm.release.startIndex {
+            analysis.buildNumber = String(rpm.release[..<dot])
+            analysis.operatingSystem = String(rpm.release[rpm.release.index(after: dot)...])
+        } else {
+            analysis.buildNumber = rpm.release
+        }
+        analysis.architecture = rpm.isSource ? "src" : (rpm.arch ?? analysis.architecture)
+        analysis.formatDetailsJSON = JSONText.encode(rpm)
+        do {
+            _ = try rpm.verifyDigests(reader: reader)
+        } catch {
+            analysis.problem("digest", "RPM digest check failed", "\(error)")
+        }
+        listPayload(path: path, container: .rpm, into: &analysis)
+    }
+
+    private func analyzeDeb(path: String, into analysis: inout Analysis) {
+        let deb: DebPackage
+        do {
+            deb = try DebPackage.parse(path: path)
+        } catch {
+            analysis.problem("deb", "Not a readable Debian package", "\(error)")
+            return
+        }
+        analysis.name = deb.package
+        analysis.version = deb.version
+        analysis.epoch = deb.parsedVersion.epoch
+        analysis.release = deb.parsedVersion.revision
+        analysis.buildNumber = deb.parsedVersion.revision ?? ""
+        analysis.architecture = deb.architecture ?? analysis.architecture
+        analysis.formatDetailsJSON = JSONText.encode(deb)
+        listPayload(path: path, container: .debData, into: &analysis)
+    }
+
+    private func analyzeArchive(path: String, container: PayloadContainer, into analysis: inout Analysis) {
+        listPayload(path: path, container: container, into: &analysis)
+        if let entries = analysis.payload {
+            analysis.formatDetailsJSON = JSONText.encode(ArchiveDetails(container: container.rawValue, entries: entries.count))
+        }
+    }
+
+    private func listPayload(path: String, container: PayloadContainer, into analysis: inout Analysis) {
+        do {
+            analysis.payload = try PkgfsFormats.listPayload(path: path, container: container, limits: payloadLimits)
+            analysis.payloadContainer = container
+        } catch {
+            analysis.problem("payload", "Payload cannot be listed", "\(error)")
+        }
+    }
+}
+
+struct ArchiveDetails: Codable {
+    var container: String
+    var entries: Int
 }
 
 /// The format told by the first bytes of a file.
 struct Sniffed {
     let format: PackageFormat
+    let container: PayloadContainer
     let describe: String
 
     init(path: String) throws {
@@ -71,15 +165,17 @@ struct Sniffed {
             head.count >= offset + magic.count && Array(head[offset..<(offset + magic.count)]) == magic
         }
         if starts([0xED, 0xAB, 0xEE, 0xDB]) {
-            (format, describe) = (.rpm, "an RPM")
+            (format, container, describe) = (.rpm, .rpm, "an RPM")
         } else if starts(Array("!<arch>\ndebian-binary".utf8)) {
-            (format, describe) = (.deb, "a Debian package")
+            (format, container, describe) = (.deb, .debData, "a Debian package")
+        } else if starts([0x50, 0x4B, 0x03, 0x04]) {
+            (format, container, describe) = (.archive, .zip, "a zip archive")
         } else if starts([0x1F, 0x8B]) || starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00])
                     || starts([0x28, 0xB5, 0x2F, 0xFD]) || starts(Array("BZh".utf8))
-                    || starts(Array("ustar".utf8), at: 257) || starts([0x50, 0x4B, 0x03, 0x04]) {
-            (format, describe) = (.archive, "an archive")
+                    || starts(Array("ustar".utf8), at: 257) {
+            (format, container, describe) = (.archive, .tar, "a tar archive")
         } else {
-            (format, describe) = (.file, "not a known package format (first bytes \(Hex.string(head.prefix(8))))")
+            (format, container, describe) = (.file, .tar, "not a known package format (first bytes \(Hex.string(head.prefix(8))))")
         }
     }
 
