@@ -60,29 +60,33 @@ extension Catalog {
 
     public func transition(id: Int64, to target: PackageState, details: [StateDetail]?,
                            by user: String, at date: Date = Date()) throws -> Package {
-        try exclusive { db in
-            guard var record = try PackageRecord.fetchOne(db, key: id) else {
-                throw StoreError.notFound("no package with id \(id)")
-            }
+        try update(id: id, by: user, at: date) { record in
             let current = PackageState(rawValue: record.state) ?? .corrupt
             guard current.canTransition(to: target) else {
                 throw StoreError.invalid("transition \(current.rawValue) → \(target.rawValue) is not allowed; from \(current.rawValue) only \(current.allowedTargets.map(\.rawValue).joined(separator: ", "))")
             }
             record.state = target.rawValue
             if let details { record.stateDetails = JSONText.encode(details) }
-            record.modifiedAt = date.timeIntervalSince1970
-            record.modifiedBy = user
-            try record.update(db)
-            return record.package
         }
     }
 
+    /// Replaces `packageStateDetails` without a transition (a problem found while already corrupt).
+    public func setStateDetails(id: Int64, _ details: [StateDetail], by user: String) throws -> Package {
+        try update(id: id, by: user) { $0.stateDetails = JSONText.encode(details) }
+    }
+
     public func setLabels(id: Int64, labels: [Label], by user: String, at date: Date = Date()) throws -> Package {
+        try update(id: id, by: user, at: date) { $0.labels = JSONText.encode(labels) }
+    }
+
+    /// Changes one package row in one transaction and stamps who changed it and when.
+    private func update(id: Int64, by user: String, at date: Date = Date(),
+                        _ change: (inout PackageRecord) throws -> Void) throws -> Package {
         try exclusive { db in
             guard var record = try PackageRecord.fetchOne(db, key: id) else {
                 throw StoreError.notFound("no package with id \(id)")
             }
-            record.labels = JSONText.encode(labels)
+            try change(&record)
             record.modifiedAt = date.timeIntervalSince1970
             record.modifiedBy = user
             try record.update(db)

@@ -16,7 +16,9 @@ extension Repository {
             if actual != package.sha256 {
                 let detail = StateDetail(type: "digest", title: "Stored bytes do not match",
                                          detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")
-                if package.state != .corrupt {
+                if package.state == .corrupt {
+                    _ = try catalog.setStateDetails(id: id, package.stateDetails + [detail], by: user)
+                } else {
                     _ = try catalog.transition(id: id, to: .corrupt, details: package.stateDetails + [detail], by: user)
                 }
                 logger.error("\(package.fileName): \(detail.detail)")

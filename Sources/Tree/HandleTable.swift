@@ -52,6 +52,10 @@ final class StateWrite: @unchecked Sendable {
         self.caller = caller
     }
 
+    var hasCompleteLine: Bool {
+        lock.withLock { buffer.contains(0x0A) }
+    }
+
     func truncate() {
         lock.withLock { buffer.removeAll() }
     }

@@ -33,7 +33,11 @@ extension PackageTree {
             guard !upload.isFinished else { throw FSError(EBADF, "\(upload.name) is already registered") }
             return try mapped { try upload.session.write(at: offset, data) }
         case .stateWrite(let write)?:
-            return try write.write(at: offset, data)
+            let count = try write.write(at: offset, data)
+            // Applied as soon as a line is complete, so `echo word > state` sees a refusal in
+            // write(): shells ignore errors from close().
+            if write.hasCompleteLine { try applyState(write) }
+            return count
         default:
             throw FSError(EBADF, "not open for writing")
         }

@@ -1,0 +1,151 @@
+import Foundation
+import XCTest
+
+/// SPEC §2 and §4 beyond uploading: state, xattrs, lookups, search, deletes, live updates.
+final class RepositoryOperationsTests: XCTestCase {
+    /// Uploads a small real tarball named by the OCP convention; returns its package directory.
+    @discardableResult
+    func upload(_ m: MountedStore, _ name: String, content: String = "/etc/hostname") -> String {
+        let stem = name.replacingOccurrences(of: ".tar.gz", with: "")
+        Shell.run("mkdir -p \(m.root)/src && tar czf \(m.root)/src/\(name) -C / \(content.dropFirst())")
+        let cp = m.sh("cp src/\(name) $M/incoming/")
+        XCTAssertTrue(cp.ok, "upload of \(name) failed: \(cp.stderr)")
+        return m.sh("readlink -f $M/incoming/\(name)").trimmed.isEmpty ? stem : m.sh("readlink -f $M/incoming/\(name)").trimmed
+    }
+
+    func testStateTransitionsAndReverification() throws {
+        let m = try MountedStore.make(self)
+        let dir = upload(m, "statepkg-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+        let before = m.sh("jq -r .metadata.modificationTimestamp \(dir)/meta.json").trimmed
+
+        XCTAssertTrue(m.sh("echo corrupt > \(dir)/state").ok)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        XCTAssertEqual(m.sh("jq -r .packageState \(dir)/meta.json").trimmed, "corrupt")
+        XCTAssertNotEqual(m.sh("jq -r .metadata.modificationTimestamp \(dir)/meta.json").trimmed, before)
+        XCTAssertEqual(m.sh("jq -r .metadata.modifiedBy \(dir)/meta.json").trimmed, "root")
+        XCTAssertEqual(m.sh("getfattr --only-values -n user.pkgfs.state \(dir)").stdout, "corrupt")
+
+        let refused = m.sh("echo verifying > \(dir)/state")
+        XCTAssertFalse(refused.ok, "corrupt → verifying is not an Astra transition")
+        XCTAssertTrue(refused.stderr.contains("Invalid argument"), refused.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n", "nothing changes on EINVAL")
+        XCTAssertFalse(m.sh("echo nonsense > \(dir)/state").ok)
+
+        XCTAssertTrue(m.sh("echo available > \(dir)/state").ok, "re-verification of intact bytes passes")
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+
+        // Damage the stored bytes behind pkgfs's back: re-verification must catch it.
+        let sha = m.sh("getfattr --only-values -n user.pkgfs.sha256 \(dir)").stdout
+        XCTAssertTrue(m.sh("printf 'X' | dd of=$S/blobs/sha256/\(sha.prefix(2))/\(sha) bs=1 seek=10 conv=notrunc 2>/dev/null").ok)
+        XCTAssertTrue(m.sh("echo corrupt > \(dir)/state").ok)
+        let reverify = m.sh("echo available > \(dir)/state")
+        XCTAssertFalse(reverify.ok)
+        XCTAssertTrue(reverify.stderr.contains("Input/output error"), reverify.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        XCTAssertTrue(m.sh("jq -r '.packageStateDetails[].detail' \(dir)/meta.json").stdout.contains("re-verification"))
+    }
+
+    func testXattrsAndLabels() throws {
+        let m = try MountedStore.make(self)
+        let dir = upload(m, "labelled-2.0-1.el8.aarch64.tar.gz")
+        let dump = m.sh("getfattr -d \(dir)").stdout
+        for key in ["user.pkgfs.id=\"1\"", "user.pkgfs.sha1=", "user.pkgfs.sha256=", "user.pkgfs.state=\"available\""] {
+            XCTAssertTrue(dump.contains(key), "\(key) missing from \(dump)")
+        }
+        XCTAssertTrue(m.sh("setfattr -n user.label.team -v db \(dir)").ok)
+        XCTAssertEqual(m.sh("getfattr --only-values -n user.label.team \(dir)").stdout, "db")
+        XCTAssertEqual(m.sh("jq -c .metadata.labels \(dir)/meta.json").trimmed, "[{\"name\":\"team\",\"value\":\"db\"}]")
+        XCTAssertTrue(m.sh("setfattr -x user.label.team \(dir)").ok)
+        XCTAssertEqual(m.sh("jq -c .metadata.labels \(dir)/meta.json").trimmed, "[]")
+        XCTAssertFalse(m.sh("setfattr -n user.pkgfs.sha256 -v 00 \(dir)").ok, "facts are read-only")
+    }
+
+    func testExpectedDigestIsCheckedOnClose() throws {
+        let m = try MountedStore.make(self)
+        Shell.run("mkdir -p \(m.root)/src && tar czf \(m.root)/src/digest-1.0-1.el7.x86_64.tar.gz -C /etc hostname")
+        let good = m.sh("sha256sum src/digest-1.0-1.el7.x86_64.tar.gz | cut -d' ' -f1").trimmed
+        let script = """
+            import os, sys
+            src, dst, digest = sys.argv[1:4]
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT, 0o644)
+            os.setxattr(dst, "user.pkgfs.sha256", digest.encode())
+            os.write(fd, open(src, "rb").read())
+            try:
+                os.close(fd)
+            except OSError as e:
+                print(e.errno); sys.exit(1)
+            print(0)
+            """
+        try script.write(toFile: m.root + "/upload.py", atomically: true, encoding: .utf8)
+        let wrong = String(repeating: "0", count: 64)
+        let bad = m.sh("python3 upload.py src/digest-1.0-1.el7.x86_64.tar.gz $M/incoming/digest-1.0-1.el7.x86_64.tar.gz \(wrong)")
+        XCTAssertEqual(bad.trimmed, "\(EIO)", bad.stderr)
+        let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/digest-1.0-1.el7.x86_64"
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        XCTAssertTrue(m.sh("jq -r '.packageStateDetails[].title' \(dir)/meta.json").stdout.contains("SHA256 mismatch"))
+        // The right digest, uploaded again under the same name, replaces the corrupt package.
+        let ok = m.sh("rm $M/incoming/digest-1.0-1.el7.x86_64.tar.gz; python3 upload.py src/digest-1.0-1.el7.x86_64.tar.gz $M/incoming/digest-1.0-1.el7.x86_64.tar.gz \(good)")
+        XCTAssertEqual(ok.trimmed, "0", ok.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+    }
+
+    func testLookupsAndSearch() throws {
+        let m = try MountedStore.make(self)
+        let first = upload(m, "obproxy-ce-4.2.0-1.el7.x86_64.tar.gz")
+        sleep(1)
+        let second = upload(m, "obproxy-ce-4.2.1-1.el8.x86_64.tar.gz", content: "/etc/passwd")
+        let relative = { (abs: String) in String(abs.dropFirst(m.mountPoint.count + 1)) }
+        XCTAssertEqual(m.sh("readlink $M/by-id/1").trimmed, "../" + relative(first))
+        let uuid = m.sh("getfattr --only-values -n user.pkgfs.uuid \(second)").stdout
+        XCTAssertEqual(m.sh("readlink $M/by-id/\(uuid)").trimmed, "../" + relative(second))
+        let sha1 = m.sh("getfattr --only-values -n user.pkgfs.sha1 \(first)").stdout
+        let sha256 = m.sh("getfattr --only-values -n user.pkgfs.sha256 \(first)").stdout
+        XCTAssertEqual(m.sh("readlink -f $M/by-sha1/\(sha1)").trimmed, first)
+        XCTAssertEqual(m.sh("readlink -f $M/by-sha256/\(sha256)").trimmed, first)
+        XCTAssertEqual(m.sh("jq -r .sha1 $M/by-sha1/\(sha1)/meta.json").trimmed, sha1)
+        // Keyword semantics: name, type, version, OS, arch; case-insensitive; newest first.
+        XCTAssertEqual(m.sh("ls -f $M/search/OBPROXY | grep -v '^\\.'").stdout,
+                       "obproxy-ce-4.2.1-1.el8.x86_64\nobproxy-ce-4.2.0-1.el7.x86_64\n")
+        XCTAssertEqual(m.sh("ls $M/search/el8").trimmed, "obproxy-ce-4.2.1-1.el8.x86_64")
+        XCTAssertEqual(m.sh("ls $M/search/4.2.0").trimmed, "obproxy-ce-4.2.0-1.el7.x86_64")
+        XCTAssertEqual(m.sh("ls $M/search/install_package | wc -l").trimmed, "2", "type matches")
+        XCTAssertEqual(m.sh("ls $M/search/nomatch | wc -l").trimmed, "0")
+        XCTAssertEqual(m.sh("ls -t $M/search/obproxy | head -1").trimmed, "obproxy-ce-4.2.1-1.el8.x86_64", "ls -t sorts by upload time")
+        XCTAssertTrue(m.sh("test -f $M/search/x86_64/obproxy-ce-4.2.0-1.el7.x86_64/meta.json").ok)
+        XCTAssertTrue(m.sh("test ! -e $M/by-id/99 && test ! -e $M/by-sha1/0000").ok)
+    }
+
+    func testDeletesFreeBytesAndEmptyDirectories() throws {
+        let m = try MountedStore.make(self)
+        let a = upload(m, "gone-1.0-1.el7.x86_64.tar.gz")
+        let b = upload(m, "gone-1.1-1.el7.x86_64.tar.gz", content: "/etc/passwd")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el7/x86_64/latest").trimmed, "1.1")
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "2")
+        // Look everything up first so the kernel has it cached: deletes must still show at once.
+        m.sh("ls -R $M > /dev/null; stat \(b)/meta.json > /dev/null")
+        XCTAssertTrue(m.sh("rm \(b)/gone-1.1-1.el7.x86_64.tar.gz").ok)
+        XCTAssertFalse(m.sh("test -e \(b)").ok, "deleted package is gone at once")
+        XCTAssertEqual(m.sh("ls $M/GENERIC_PACKAGE/el7/x86_64/").stdout, "1.0\nlatest\n", "empty version directory disappears")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el7/x86_64/latest").trimmed, "1.0", "latest moves back")
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1", "unreferenced bytes are freed")
+        XCTAssertFalse(m.sh("test -e $M/by-id/2").ok)
+        XCTAssertTrue(m.sh("rmdir \(a)").ok)
+        XCTAssertEqual(m.sh("ls $M").stdout, "by-id\nby-sha1\nby-sha256\nincoming\nsearch\n", "no empty type directories")
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "0")
+        XCTAssertFalse(m.sh("rmdir $M/incoming").ok)
+        XCTAssertFalse(m.sh("rm $M/by-id 2>&1").ok)
+    }
+
+    func testCorruptPackageIsReplacedBySameName() throws {
+        let m = try MountedStore.make(self)
+        Shell.run("mkdir -p \(m.root)/bad && head -c 500 /dev/urandom > \(m.root)/bad/fixme-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertFalse(m.sh("cp bad/fixme-1.0-1.el7.x86_64.tar.gz $M/incoming/").ok)
+        let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/fixme-1.0-1.el7.x86_64"
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        m.sh("rm $M/incoming/fixme-1.0-1.el7.x86_64.tar.gz")
+        upload(m, "fixme-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1", "the corrupt bytes were freed")
+    }
+}
