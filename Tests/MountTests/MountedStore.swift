@@ -9,13 +9,13 @@ final class MountedStore {
     let binary: String
 
     /// Skips (with the reason) only where /dev/fuse is absent.
-    static func make(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> MountedStore {
+    static func make(_ test: XCTestCase, extra: String = "", file: StaticString = #filePath, line: UInt = #line) throws -> MountedStore {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
             throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE (run as root where /dev/fuse exists)")
         }
         let mounted = try MountedStore()
         test.addTeardownBlock { mounted.tearDown() }
-        try mounted.mount(file: file, line: line)
+        try mounted.mount(extra: extra, file: file, line: line)
         return mounted
     }
 
