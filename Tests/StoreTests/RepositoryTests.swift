@@ -1,0 +1,119 @@
+import Foundation
+import PkgfsModel
+@testable import PkgfsStore
+import XCTest
+
+/// The store without a mount: uploads, deduplication, conflicts, deletes, recovery.
+final class RepositoryTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "pkgfs-store-test-" + UUID().uuidString.prefix(8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func upload(_ repo: Repository, _ name: String, _ bytes: [UInt8], chunks: [Range<Int>]? = nil) throws -> RegistrationOutcome {
+        let session = try repo.beginUpload(fileName: name, uploader: "tester")
+        for range in chunks ?? [0..<bytes.count] {
+            _ = try bytes[range].withUnsafeBytes { try session.write(at: Int64(range.lowerBound), $0) }
+        }
+        return try repo.finishUpload(session)
+    }
+
+    func bytesOf(_ hexSeed: UInt8, count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(hexSeed)) }
+    }
+
+    func testDigestsMatchWhateverTheWriteOrder() throws {
+        let repo = try Repository(root: root)
+        let bytes = bytesOf(1, count: 300_000)
+        let inOrder = try upload(repo, "a-1.0.bin", bytes).package
+        // Out of order: last chunk first, then the rest.
+        let shuffled = try upload(repo, "b-1.0.bin", bytes, chunks: [200_000..<300_000, 0..<100_000, 100_000..<200_000]).package
+        XCTAssertEqual(inOrder.sha256, shuffled.sha256)
+        XCTAssertEqual(inOrder.sha1, shuffled.sha1)
+        XCTAssertEqual(inOrder.size, 300_000)
+        XCTAssertEqual(try repo.sha256OfFile(repo.blobPath(of: inOrder)), inOrder.sha256)
+        XCTAssertEqual(repo.blobs.allDigests(), [inOrder.sha256], "same bytes stored once")
+    }
+
+    func testSameNameSameBytesIsIdempotentOtherBytesConflict() throws {
+        let repo = try Repository(root: root)
+        let first = try upload(repo, "c-1.0.bin", bytesOf(2, count: 1000))
+        guard case .registered = first else { return XCTFail("\(first)") }
+        let again = try upload(repo, "c-1.0.bin", bytesOf(2, count: 1000))
+        guard case .alreadyPresent(let p) = again else { return XCTFail("\(again)") }
+        XCTAssertEqual(p.id, first.package.id)
+        XCTAssertThrowsError(try upload(repo, "c-1.0.bin", bytesOf(3, count: 1000))) { error in
+            guard case StoreError.conflict(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains(first.package.sha256), "names the existing digest: \(message)")
+        }
+        XCTAssertEqual(try repo.catalog.packageCount(), 1)
+        XCTAssertEqual(repo.blobs.allDigests().count, 1, "the refused bytes are not kept")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.layout.temporaryDirectory), [])
+    }
+
+    func testDeleteFreesOnlyUnsharedBytes() throws {
+        let repo = try Repository(root: root)
+        let a = try upload(repo, "d-1.0.bin", bytesOf(4, count: 500)).package
+        let b = try upload(repo, "d-copy-1.0.bin", bytesOf(4, count: 500)).package
+        XCTAssertEqual(a.sha256, b.sha256)
+        _ = try repo.delete(id: a.id)
+        XCTAssertTrue(repo.blobs.contains(sha256: a.sha256), "still used by the copy")
+        _ = try repo.delete(id: b.id)
+        XCTAssertFalse(repo.blobs.contains(sha256: a.sha256))
+        XCTAssertThrowsError(try repo.delete(id: b.id))
+    }
+
+    func testLeftoversOfACrashAreCleanedAndOrphansSwept() throws {
+        do {
+            let repo = try Repository(root: root)
+            _ = try repo.beginUpload(fileName: "half-1.0.bin", uploader: "tester") // never finished
+            let orphanDir = repo.layout.blobsDirectory + "/ab"
+            try FileManager.default.createDirectory(atPath: orphanDir, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: orphanDir + "/ab" + String(repeating: "0", count: 62), contents: Data("x".utf8))
+        }
+        let reopened = try Repository(root: root)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: reopened.layout.temporaryDirectory), [])
+        XCTAssertEqual(try reopened.sweepOrphanBlobs(), 1)
+        XCTAssertEqual(reopened.blobs.allDigests(), [])
+        XCTAssertEqual(try reopened.catalog.integrityCheck(), "ok")
+    }
+
+    func testOneProcessPerStore() throws {
+        let repo = try Repository(root: root)
+        XCTAssertThrowsError(try Repository(root: root)) { error in
+            XCTAssertTrue("\(error)".contains("in use by another pkgfs process"), "\(error)")
+        }
+        repo.releaseLock()
+        XCTAssertNoThrow(try Repository(root: root))
+    }
+
+    func testTransitionsFollowAstraAndReverify() throws {
+        let repo = try Repository(root: root)
+        let p = try upload(repo, "e-1.0.bin", bytesOf(5, count: 100)).package
+        XCTAssertEqual(p.state, .available)
+        XCTAssertEqual(try repo.transition(id: p.id, to: .corrupt, by: "tester").state, .corrupt)
+        XCTAssertThrowsError(try repo.transition(id: p.id, to: .verifying, by: "tester")) { error in
+            guard case StoreError.invalid = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try repo.transition(id: p.id, to: .available, by: "tester").state, .available)
+    }
+
+    func testEmptyAndUnknownContent() throws {
+        let repo = try Repository(root: root)
+        let empty = try upload(repo, "f-1.0-1.el7.x86_64.rpm", []).package
+        XCTAssertEqual(empty.state, .corrupt)
+        XCTAssertEqual(empty.stateDetails.first?.type, "empty")
+        let fake = try upload(repo, "g-1.0-1.el7.x86_64.rpm", bytesOf(6, count: 100)).package
+        XCTAssertEqual(fake.state, .corrupt)
+        XCTAssertEqual(fake.operatingSystem, "el7", "filed by what its name tells")
+        let plain = try upload(repo, "notes-2.0.txt", Array("hello".utf8)).package
+        XCTAssertEqual(plain.state, .available)
+        XCTAssertEqual(plain.format, .file)
+        XCTAssertEqual(plain.operatingSystem, "unknown")
+    }
+}

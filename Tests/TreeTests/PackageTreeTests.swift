@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import PkgfsFUSE
+import PkgfsStore
+@testable import PkgfsTree
+import XCTest
+
+/// The tree as plain Swift calls, no kernel involved (mountpoint-s3's reference style).
+final class PackageTreeTests: XCTestCase {
+    var root: String!
+    let owner = Caller(uid: 0, gid: 0, pid: 0)
+    let stranger = Caller(uid: 4242, gid: 4242, pid: 0)
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "pkgfs-tree-test-" + UUID().uuidString.prefix(8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func makeTree() throws -> PackageTree {
+        PackageTree(repository: try Repository(root: root), mountPoint: "/mnt/pkgfs",
+                    access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil),
+                    logger: Logger(label: "test"))
+    }
+
+    func path(_ tree: PackageTree, _ components: String...) throws -> UInt64 {
+        var ino = InodeTable.rootIno
+        for name in components { ino = try tree.lookup(parent: ino, name: name).attributes.ino }
+        return ino
+    }
+
+    func upload(_ tree: PackageTree, _ name: String, _ bytes: [UInt8], as caller: Caller? = nil) throws {
+        let incoming = try path(tree, "incoming")
+        let (entry, reply) = try tree.create(parent: incoming, name: name, mode: 0o644, flags: O_WRONLY, caller: caller ?? owner)
+        _ = try bytes.withUnsafeBytes { try tree.write(entry.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: caller ?? owner) }
+        defer { tree.release(entry.attributes.ino, handle: reply.handle) }
+        try tree.flush(entry.attributes.ino, handle: reply.handle, caller: caller ?? owner)
+    }
+
+    func names(_ tree: PackageTree, _ ino: UInt64) throws -> [String] {
+        try tree.readdir(ino).map(\.name)
+    }
+
+    func testUploadAppearsWhereItsNameSays() throws {
+        let tree = try makeTree()
+        XCTAssertEqual(try names(tree, InodeTable.rootIno), ["incoming", "by-id", "by-sha1", "by-sha256", "search"])
+        try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("payload".utf8))
+        let pkg = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64")
+        XCTAssertEqual(try names(tree, pkg), ["meta.json", "state", "obproxy-ce-4.2.0-7.el7.x86_64.bin"])
+        let original = try tree.lookup(parent: pkg, name: "obproxy-ce-4.2.0-7.el7.x86_64.bin")
+        XCTAssertEqual(original.attributes.size, 7)
+        let opened = try tree.open(original.attributes.ino, flags: O_RDONLY, caller: owner)
+        XCTAssertTrue(opened.keepCache)
+        XCTAssertEqual(try tree.read(original.attributes.ino, handle: opened.handle, offset: 3, size: 100), Array("load".utf8))
+        tree.release(original.attributes.ino, handle: opened.handle)
+        let receipt = try path(tree, "incoming", "obproxy-ce-4.2.0-7.el7.x86_64.bin")
+        XCTAssertEqual(try tree.readlink(receipt), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.2.0/obproxy-ce-4.2.0-7.el7.x86_64")
+        XCTAssertEqual(try tree.readlink(try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "latest")), "4.2.0")
+        XCTAssertThrowsError(try tree.lookup(parent: InodeTable.rootIno, name: "NO_SUCH_TYPE")) { error in
+            XCTAssertEqual((error as? FSError)?.errno, ENOENT)
+        }
+    }
+
+    func testErrnoForRefusals() throws {
+        let tree = try makeTree()
+        try upload(tree, "x-1.0.bin", [1, 2, 3])
+        XCTAssertThrowsError(try upload(tree, "x-1.0.bin", [4, 5, 6])) { XCTAssertEqual(($0 as? FSError)?.errno, EEXIST) }
+        XCTAssertThrowsError(try upload(tree, "y-1.0-1.el7.x86_64.rpm", [7, 8, 9])) { XCTAssertEqual(($0 as? FSError)?.errno, EIO) }
+        XCTAssertThrowsError(try upload(tree, "z-1.0.bin", [1], as: stranger)) { XCTAssertEqual(($0 as? FSError)?.errno, EACCES) }
+        XCTAssertThrowsError(try tree.create(parent: InodeTable.rootIno, name: "elsewhere", mode: 0o644, flags: O_WRONLY, caller: owner)) {
+            XCTAssertEqual(($0 as? FSError)?.errno, EACCES)
+        }
+        let state = try path(tree, "GENERIC_PACKAGE", "unknown", "unknown", "1.0", "x-1.0", "state")
+        let writer = try tree.open(state, flags: O_WRONLY, caller: owner)
+        XCTAssertThrowsError(try Array("verifying\n".utf8).withUnsafeBytes {
+            try tree.write(state, handle: writer.handle, offset: 0, data: $0, caller: owner)
+        }) { XCTAssertEqual(($0 as? FSError)?.errno, EINVAL) }
+        tree.release(state, handle: writer.handle)
+    }
+}
