@@ -28,7 +28,8 @@ func statStruct(_ a: Attributes) -> stat {
     st.st_uid = a.uid
     st.st_gid = a.gid
     st.st_size = Int(a.size)
-    st.st_blksize = 4096
+    // cp and cat size their buffers by st_blksize: 1 MiB means one FUSE request per MiB, not per 128 KiB.
+    st.st_blksize = 1 << 20
     st.st_blocks = Int((a.size + 511) / 512)
     let seconds = a.mtime.rounded(.down)
     let time = timespec(tv_sec: Int(seconds), tv_nsec: Int((a.mtime - seconds) * 1_000_000_000))

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// One upload in flight: bytes go to a temp file in the store while SHA-1 and SHA-256
@@ -12,8 +11,7 @@ public final class UploadSession: @unchecked Sendable {
     let temporaryPath: String
     private let fd: Int32
     private let lock = NSLock()
-    private var sha1 = Insecure.SHA1()
-    private var sha256 = SHA256()
+    private let digests = InlineDigests()
     private var hashedLength: Int64 = 0
     private var length: Int64 = 0
     private var inOrder = true
@@ -54,8 +52,7 @@ public final class UploadSession: @unchecked Sendable {
                 done += n
             }
             if inOrder && offset == hashedLength {
-                sha1.update(bufferPointer: bytes)
-                sha256.update(bufferPointer: bytes)
+                digests.update(bytes)
                 hashedLength += Int64(bytes.count)
             } else if bytes.count > 0 {
                 inOrder = false
@@ -96,15 +93,14 @@ public final class UploadSession: @unchecked Sendable {
                 throw e == ENOSPC ? StoreError.noSpace("no space left for \(fileName)")
                                   : StoreError.io("cannot make \(fileName) durable", errno: e)
             }
-            return SealedUpload(temporaryPath: temporaryPath, size: length,
-                                sha1: Hex.string(sha1.finalize()), sha256: Hex.string(sha256.finalize()),
+            let (sha1, sha256) = digests.finalize()
+            return SealedUpload(temporaryPath: temporaryPath, size: length, sha1: sha1, sha256: sha256,
                                 expected: expected)
         }
     }
 
     private func rehashFromFile() throws {
-        sha1 = Insecure.SHA1()
-        sha256 = SHA256()
+        digests.reset()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset: Int64 = 0
         while offset < length {
@@ -114,11 +110,7 @@ public final class UploadSession: @unchecked Sendable {
                 throw StoreError.io("re-reading \(fileName) failed", errno: errno)
             }
             if n == 0 { break }
-            buffer.withUnsafeBytes { raw in
-                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                sha1.update(bufferPointer: chunk)
-                sha256.update(bufferPointer: chunk)
-            }
+            buffer.withUnsafeBytes { digests.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             offset += Int64(n)
         }
         hashedLength = offset

@@ -148,4 +148,25 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
         XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1", "the corrupt bytes were freed")
     }
+
+    func testChangesAreVisibleAtOnceWithCachingOn() throws {
+        let m = try MountedStore.make(self)
+        let dir = upload(m, "live-1.0-1.el7.x86_64.tar.gz")
+        // Prime the kernel's caches.
+        m.sh("ls -lR $M > /dev/null; stat \(dir)/meta.json \(dir)/state > /dev/null; cat \(dir)/meta.json > /dev/null")
+        let sizeMatches = { m.sh("test $(stat -c %s \(dir)/meta.json) -eq $(cat \(dir)/meta.json | wc -c)").ok }
+        XCTAssertTrue(sizeMatches())
+        XCTAssertTrue(m.sh("echo corrupt > \(dir)/state").ok)
+        XCTAssertEqual(m.sh("stat -c %s \(dir)/state").trimmed, "8", "size of \"corrupt\\n\" at once")
+        XCTAssertTrue(sizeMatches(), "meta.json size follows its content at once")
+        XCTAssertTrue(m.sh("setfattr -n user.label.release -v candidate \(dir)").ok)
+        XCTAssertTrue(sizeMatches())
+        XCTAssertTrue(m.sh("jq -e '.metadata.labels[0].value == \"candidate\"' \(dir)/meta.json").ok)
+        // A new upload shows in an already listed directory and in search at once.
+        m.sh("ls $M/GENERIC_PACKAGE/el7/x86_64 $M/search/live > /dev/null")
+        upload(m, "live-1.1-1.el7.x86_64.tar.gz", content: "/etc/passwd")
+        XCTAssertEqual(m.sh("ls $M/GENERIC_PACKAGE/el7/x86_64").stdout, "1.0\n1.1\nlatest\n")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el7/x86_64/latest").trimmed, "1.1")
+        XCTAssertEqual(m.sh("ls $M/search/live | wc -l").trimmed, "2")
+    }
 }

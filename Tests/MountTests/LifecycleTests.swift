@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// Mounting, unmounting and the messages a user sees when something is off.
+final class LifecycleTests: XCTestCase {
+    func testSIGTERMUnmountsCleanly() throws {
+        let m = try MountedStore.make(self)
+        let pid = try XCTUnwrap(m.daemonPID)
+        XCTAssertEqual(kill(pid, SIGTERM), 0)
+        var gone = false
+        for _ in 0..<200 {
+            if !m.sh("grep -qs ' \(m.mountPoint) ' /proc/mounts").ok && kill(pid, 0) != 0 { gone = true; break }
+            usleep(50_000)
+        }
+        XCTAssertTrue(gone, "SIGTERM must unmount and exit")
+        XCTAssertTrue(m.sh("ls $M").ok, "no stale 'Transport endpoint is not connected' mount left")
+        XCTAssertTrue(m.log.contains("unmounting"), m.log)
+        try m.mount()
+        XCTAssertTrue(m.sh("test -d $M/incoming").ok)
+    }
+
+    func testClearErrors() throws {
+        let m = try MountedStore.make(self)
+        let twice = m.pkgfs("mount --store \(m.root)/other \(m.mountPoint)")
+        XCTAssertFalse(twice.ok)
+        XCTAssertTrue(twice.stderr.contains("already mounted"), twice.stderr)
+        let sameStore = m.pkgfs("mount --store \(m.store) \(m.root)/mnt2")
+        XCTAssertFalse(sameStore.ok)
+        XCTAssertTrue(sameStore.stderr.contains("in use by another pkgfs process"), sameStore.stderr)
+        Shell.run("touch \(m.root)/afile")
+        let onFile = m.pkgfs("mount --store \(m.root)/s3 \(m.root)/afile")
+        XCTAssertFalse(onFile.ok)
+        XCTAssertTrue(onFile.stderr.contains("not a directory"), onFile.stderr)
+        let badGroup = m.pkgfs("mount --group no-such-group-here \(m.root)/mnt3")
+        XCTAssertFalse(badGroup.ok)
+        XCTAssertTrue(badGroup.stderr.contains("group 'no-such-group-here' does not exist"), badGroup.stderr)
+        let notMounted = m.pkgfs("unmount \(m.root)")
+        XCTAssertFalse(notMounted.ok)
+        XCTAssertTrue(notMounted.stderr.contains("is not mounted"), notMounted.stderr)
+        let help = m.pkgfs("--help")
+        for word in ["mount", "unmount", "check"] { XCTAssertTrue(help.stdout.contains(word), help.stdout) }
+    }
+
+    func testCheckCommandVerifiesTheStore() throws {
+        let m = try MountedStore.make(self)
+        Shell.run("tar czf \(m.root)/chk-1.0-1.el7.x86_64.tar.gz -C /etc hostname")
+        XCTAssertTrue(m.sh("cp chk-1.0-1.el7.x86_64.tar.gz $M/incoming/").ok)
+        m.unmount()
+        let check = m.pkgfs("check --store \(m.store)")
+        XCTAssertTrue(check.ok, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("catalog: ok"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("blobs verified: 1, problems: 0"), check.stdout)
+        Shell.run("for f in \(m.store)/blobs/sha256/*/*; do printf 'X' | dd of=$f bs=1 seek=3 conv=notrunc 2>/dev/null; done")
+        let damaged = m.pkgfs("check --store \(m.store)")
+        XCTAssertFalse(damaged.ok)
+        XCTAssertTrue(damaged.stdout.contains("blob hashes to"), damaged.stdout)
+    }
+}
