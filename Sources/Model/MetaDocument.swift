@@ -8,12 +8,19 @@ public enum MetaDocument {
            let data = details.data(using: .utf8),
            let parsed = try? JSONSerialization.jsonObject(with: data) {
             object[package.format.rawValue] = parsed
+            // A bundle's manifest *is* the Astra resource: its fields are the top-level ones.
+            if package.format == .bundle, let manifest = parsed as? [String: Any] {
+                for key in astraManifestKeys { if let value = manifest[key] { object[key] = value } }
+            }
         }
         let data = (try? JSONSerialization.data(withJSONObject: object,
                                                  options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
         return [UInt8](data) + [0x0A]
     }
+
+    static let astraManifestKeys = ["packageName", "packageVersion", "packageType", "severityLevel", "bundleName",
+                                    "images", "artifacts", "files", "upgradableVersions", "dependencies"]
 
     static func fields(_ p: Package, downloadUrl: String) -> [String: Any] {
         var object: [String: Any] = [

@@ -29,7 +29,8 @@ extension Repository {
         let now = Date()
         let candidate = Package(
             name: analysis.name, fileName: session.fileName, fileExtension: analysis.fileExtension,
-            size: sealed.size, sha1: sealed.sha1, type: typeRules.type(forName: analysis.name),
+            size: sealed.size, sha1: sealed.sha1,
+            type: analysis.format == .bundle ? PackageType.astra : typeRules.type(forName: analysis.name),
             version: analysis.version, buildNumber: analysis.buildNumber,
             operatingSystem: analysis.operatingSystem, architecture: analysis.architecture,
             uuid: UUID().uuidString.lowercased(), sha256: sealed.sha256, format: analysis.format,

@@ -65,6 +65,8 @@ public struct PackageAnalyzer: Sendable {
         switch sniffed.format {
         case .rpm: analyzeRPM(path: path, into: &analysis)
         case .deb: analyzeDeb(path: path, into: &analysis)
+        case .archive where sniffed.container == .tar && BundleVerifier.isBundle(path: path):
+            analyzeBundle(path: path, into: &analysis)
         case .archive:
             var listed = analysis
             analyzeArchive(path: path, container: sniffed.container, into: &listed)
@@ -128,6 +130,22 @@ public struct PackageAnalyzer: Sendable {
         analysis.architecture = deb.architecture ?? analysis.architecture
         analysis.formatDetailsJSON = JSONText.encode(deb)
         listPayload(path: path, container: .debData, into: &analysis)
+    }
+
+    /// An Astra bundle (SPEC §5): the manifest names the package; every missing part makes it
+    /// `incomplete`, every digest mismatch or broken limit `corrupt`, one detail per problem.
+    private func analyzeBundle(path: String, into analysis: inout Analysis) {
+        let verification = BundleVerifier.verify(path: path, limits: payloadLimits)
+        analysis.format = .bundle
+        if let manifest = verification.manifest {
+            analysis.name = manifest.packageName
+            analysis.version = manifest.packageVersion
+            analysis.formatDetailsJSON = JSONText.encode(manifest)
+        }
+        analysis.problems += verification.details
+        if verification.state != .available { analysis.failureState = verification.state }
+        analysis.payload = verification.entries
+        analysis.payloadContainer = verification.entries == nil ? nil : .tar
     }
 
     private func analyzeArchive(path: String, container: PayloadContainer, into analysis: inout Analysis) {

@@ -1,0 +1,105 @@
+import Foundation
+import XCTest
+
+/// Astra bundles through the mount (SPEC §5): each outcome, and a patch bundle's fields.
+final class BundleTests: XCTestCase {
+    var examples: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples").path
+    }
+
+    /// Two real image archives and a YAML file to carry inline.
+    func materials(_ m: MountedStore) {
+        Shell.run("""
+            cd \(m.root) && mkdir -p mat && tar cf mat/storage-provider.tar -C /etc passwd \
+            && tar cf mat/credentials.tar -C /etc hostname && printf 'kind: Config\\n' > mat/acc_min.yaml
+            """)
+    }
+
+    func meta(_ m: MountedStore, _ version: String, _ stem: String) throws -> [String: Any] {
+        let text = m.sh("cat $M/ASTRA_PACKAGE/unknown/unknown/\(version)/\(stem)/meta.json").stdout
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+    }
+
+    func testAvailableBundleBuiltByTheExampleScript() throws {
+        let m = try MountedStore.make(self)
+        materials(m)
+        let built = m.sh("\(examples)/make-bundle.sh acc-bundle-22.9.1.tar.gz acc 22.9.1 --mount $M mat/storage-provider.tar mat/credentials.tar -- mat/acc_min.yaml")
+        XCTAssertTrue(built.ok, built.stdout + built.stderr + m.log)
+        let json = try meta(m, "22.9.1", "acc-bundle-22.9.1")
+        XCTAssertEqual(json["type"] as? String, "ASTRA_PACKAGE")
+        XCTAssertEqual(json["format"] as? String, "bundle")
+        XCTAssertEqual(json["packageState"] as? String, "available")
+        XCTAssertEqual(json["packageName"] as? String, "acc")
+        XCTAssertEqual(json["packageVersion"] as? String, "22.9.1")
+        XCTAssertEqual(json["packageType"] as? String, "install")
+        let images = try XCTUnwrap(json["images"] as? [[String: Any]])
+        XCTAssertEqual(images.map { $0["imageName"] as? String }, ["storage-provider", "credentials"])
+        let digest = m.sh("sha256sum mat/storage-provider.tar | cut -d' ' -f1").trimmed
+        XCTAssertEqual(images.first?["imageDigest"] as? String, "sha256:" + digest)
+        XCTAssertEqual((json["files"] as? [[String: Any]])?.first?["fileName"] as? String, "acc_min.yaml")
+        XCTAssertEqual(m.sh("ls $M/search/astra").trimmed, "acc-bundle-22.9.1")
+    }
+
+    func testIncompleteWhenAnImageIsMissing() throws {
+        let m = try MountedStore.make(self)
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh full.tar.gz acc 1.0.0 mat/storage-provider.tar mat/credentials.tar").ok)
+        // Drop one image from the bundle but keep it in package.json.
+        Shell.run("cd \(m.root) && mkdir x && tar xzf full.tar.gz -C x && rm x/images/credentials.tar && tar czf acc-missing-1.0.0.tar.gz -C x package.json images")
+        let cp = m.sh("cp acc-missing-1.0.0.tar.gz $M/incoming/")
+        XCTAssertFalse(cp.ok)
+        XCTAssertTrue(cp.stderr.contains("Input/output error"), cp.stderr)
+        let json = try meta(m, "1.0.0", "acc-missing-1.0.0")
+        XCTAssertEqual(json["packageState"] as? String, "incomplete")
+        let details = try XCTUnwrap(json["packageStateDetails"] as? [[String: Any]])
+        XCTAssertEqual(details.count, 1)
+        XCTAssertTrue((details[0]["detail"] as? String ?? "").contains("credentials"), "\(details)")
+    }
+
+    func testCorruptByDigestAndByLimits() throws {
+        let m = try MountedStore.make(self)
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh good.tar.gz acc 2.0.0 mat/storage-provider.tar").ok)
+        // Same manifest, other image bytes: digest mismatch.
+        Shell.run("cd \(m.root) && mkdir y && tar xzf good.tar.gz -C y && tar cf y/images/storage-provider.tar -C /etc hostname && tar czf acc-digest-2.0.0.tar.gz -C y package.json images")
+        XCTAssertFalse(m.sh("cp acc-digest-2.0.0.tar.gz $M/incoming/").ok)
+        let digest = try meta(m, "2.0.0", "acc-digest-2.0.0")
+        XCTAssertEqual(digest["packageState"] as? String, "corrupt")
+        XCTAssertTrue("\(digest["packageStateDetails"] ?? "")".contains("sha256"), "\(digest["packageStateDetails"] ?? "")")
+        // A 32-character packageName and a bad packageType: one detail each.
+        let long = String(repeating: "a", count: 32)
+        Shell.run("""
+            cd \(m.root) && mkdir z && tar xzf good.tar.gz -C z \
+            && jq '.packageName = "\(long)" | .packageType = "hotfix"' z/package.json > z/p && mv z/p z/package.json \
+            && tar czf acc-limits-2.0.0.tar.gz -C z package.json images
+            """)
+        XCTAssertFalse(m.sh("cp acc-limits-2.0.0.tar.gz $M/incoming/").ok)
+        let limits = try meta(m, "2.0.0", "acc-limits-2.0.0")
+        XCTAssertEqual(limits["packageState"] as? String, "corrupt")
+        let details = try XCTUnwrap(limits["packageStateDetails"] as? [[String: Any]])
+        XCTAssertEqual(details.count, 2, "\(details)")
+    }
+
+    func testPatchBundleCarriesUpgradeFieldsAndDependencies() throws {
+        let m = try MountedStore.make(self)
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh base.tar.gz acc 22.10.0 --patch mat/credentials.tar").ok)
+        Shell.run("""
+            cd \(m.root) && mkdir p && tar xzf base.tar.gz -C p \
+            && jq '.upgradableVersions = {minVersion: "22.4.0", maxVersion: "22.9.9"}
+                   | .dependencies = [{componentName: "kubernetes", componentMinVersion: "v1.19.7", componentMaxVersion: "v1.20"},
+                                      {componentName: "trident", componentMinVersion: "v21.01.1"}]' p/package.json > p/x \
+            && mv p/x p/package.json && tar czf acc-patch-22.10.0.tar.gz -C p package.json images
+            """)
+        let cp = m.sh("cp acc-patch-22.10.0.tar.gz $M/incoming/")
+        XCTAssertTrue(cp.ok, cp.stderr + m.log)
+        let json = try meta(m, "22.10.0", "acc-patch-22.10.0")
+        XCTAssertEqual(json["packageType"] as? String, "patch")
+        let upgrade = try XCTUnwrap(json["upgradableVersions"] as? [String: Any])
+        XCTAssertEqual(upgrade["minVersion"] as? String, "22.4.0")
+        let deps = try XCTUnwrap(json["dependencies"] as? [[String: Any]])
+        XCTAssertEqual(deps.map { $0["componentName"] as? String }, ["kubernetes", "trident"])
+        XCTAssertEqual(deps.first?["componentMaxVersion"] as? String, "v1.20")
+    }
+}
