@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PkgfsFormats
 
 /// SHA-1 and SHA-256 of a byte stream, computed while it is written. SHA-256 runs on a thread
 /// of its own (each digest costs about as much as the write path itself, and the two are

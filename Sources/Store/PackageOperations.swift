@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PkgfsFormats
 import PkgfsModel
 
 /// Changes to registered packages: state transitions, labels, deletion.

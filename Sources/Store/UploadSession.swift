@@ -1,4 +1,5 @@
 import Foundation
+import PkgfsFormats
 
 /// One upload in flight: bytes go to a temp file in the store while SHA-1 and SHA-256
 /// are computed inline; nothing is held in memory. Writes at other offsets than the end
@@ -129,17 +130,4 @@ struct SealedUpload {
     let sha1: String
     let sha256: String
     let expected: [String: String]
-}
-
-public enum Hex {
-    public static func string<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let table = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(table[Int(byte >> 4)])
-            out.append(table[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

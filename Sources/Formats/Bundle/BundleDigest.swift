@@ -24,17 +24,6 @@ enum BundleDigest {
             hasher.update(data: chunk)
             offset += Int64(chunk.count)
         }
-        return "sha256:" + hex(hasher.finalize())
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return "sha256:" + Hex.string(hasher.finalize())
     }
 }

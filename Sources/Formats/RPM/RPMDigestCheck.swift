@@ -186,11 +186,11 @@ struct RPMHasher {
 
     func finalizeHex() -> String {
         switch state {
-        case .md5(let h): return rpmHex(h.finalize())
-        case .sha1(let h): return rpmHex(h.finalize())
-        case .sha256(let h): return rpmHex(h.finalize())
-        case .sha384(let h): return rpmHex(h.finalize())
-        case .sha512(let h): return rpmHex(h.finalize())
+        case .md5(let h): return Hex.string(h.finalize())
+        case .sha1(let h): return Hex.string(h.finalize())
+        case .sha256(let h): return Hex.string(h.finalize())
+        case .sha384(let h): return Hex.string(h.finalize())
+        case .sha512(let h): return Hex.string(h.finalize())
         }
     }
 }

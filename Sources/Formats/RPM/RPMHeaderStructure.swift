@@ -146,13 +146,13 @@ public struct RPMHeader: Sendable {
         if reader.count - offset < 16 {
             let avail = try reader.read(at: offset, length: min(8, reader.count - offset))
             guard avail == Array(RPMHeader.magic.prefix(avail.count)) else {
-                throw FormatError.badMagic(format: "RPM \(what)", found: rpmHex(avail))
+                throw FormatError.badMagic(format: "RPM \(what)", found: Hex.string(avail))
             }
             throw FormatError.truncated(needed: offset + 16, available: reader.count)
         }
         let intro = try reader.read(at: offset, length: 16)
         guard Array(intro[0..<8]) == RPMHeader.magic else {
-            throw FormatError.badMagic(format: "RPM \(what)", found: rpmHex(Array(intro[0..<8])))
+            throw FormatError.badMagic(format: "RPM \(what)", found: Hex.string(Array(intro[0..<8])))
         }
         let il = Int(rpmBE32(intro, 8))
         let dl = Int(rpmBE32(intro, 12))
@@ -410,13 +410,3 @@ public struct RPMHeader: Sendable {
     UInt64(rpmBE32(b, i)) << 32 | UInt64(rpmBE32(b, i + 4))
 }
 
-/// Lowercase hex of bytes.
-func rpmHex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
-    let digits: [Character] = Array("0123456789abcdef")
-    var s = ""
-    for b in bytes {
-        s.append(digits[Int(b >> 4)])
-        s.append(digits[Int(b & 0x0F)])
-    }
-    return s
-}

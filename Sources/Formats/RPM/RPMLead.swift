@@ -40,7 +40,7 @@ public struct RPMLead: Sendable, Equatable, Codable {
             // Report a short file with a non-RPM start as bad magic, not as truncation.
             let head = try reader.read(at: 0, length: min(reader.count, 4))
             if head != Array(RPMLead.magic.prefix(head.count)) {
-                throw FormatError.badMagic(format: "RPM", found: rpmHex(head))
+                throw FormatError.badMagic(format: "RPM", found: Hex.string(head))
             }
             throw FormatError.truncated(needed: RPMLead.size, available: reader.count)
         }
@@ -54,7 +54,7 @@ public struct RPMLead: Sendable, Equatable, Codable {
             throw FormatError.truncated(needed: RPMLead.size, available: b.count)
         }
         guard Array(b[0..<4]) == RPMLead.magic else {
-            throw FormatError.badMagic(format: "RPM", found: rpmHex(Array(b[0..<4])))
+            throw FormatError.badMagic(format: "RPM", found: Hex.string(Array(b[0..<4])))
         }
         major = b[4]
         minor = b[5]

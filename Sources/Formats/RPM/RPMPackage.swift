@@ -25,7 +25,7 @@ public struct RPMSignatureInfo: Sendable, Equatable, Codable {
             guard m.count == 16 else {
                 throw FormatError.invalid(format: "RPM", reason: "signature header: MD5 has \(m.count) bytes, expected 16")
             }
-            md5 = rpmHex(m)
+            md5 = Hex.string(m)
         } else {
             md5 = nil
         }
