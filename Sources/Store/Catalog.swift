@@ -63,6 +63,37 @@ public final class Catalog: Sendable {
                 t.belongsTo("package", onDelete: .cascade).notNull()
             }
         }
+        migrator.registerMigration("v2: payload entries") { db in
+            // The payload of a package (files/, SPEC §3), listed once at registration so browsing
+            // never decompresses. `payload`: one row per package that has one, how to read it.
+            try db.create(table: "payload") { t in
+                t.primaryKey("packageId", .integer).references("package", onDelete: .cascade)
+                t.column("container", .text).notNull()
+                t.column("entryCount", .integer).notNull()
+            }
+            // One row per entry, as `PayloadEntry` has it. `parent` is the directory path ("" at
+            // the payload root), `name` the last component: children of D are (packageId, parent = D).
+            try db.create(table: "payloadEntry", options: [.withoutRowID]) { t in
+                t.column("packageId", .integer).notNull().references("package", onDelete: .cascade)
+                t.column("path", .text).notNull()
+                t.column("parent", .text).notNull()
+                t.column("name", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("mode", .integer).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtime", .integer).notNull()
+                t.column("linkTarget", .text)
+                t.column("uid", .integer)
+                t.column("gid", .integer)
+                t.column("userName", .text)
+                t.column("groupName", .text)
+                t.column("archiveIndex", .integer)
+                t.column("dataIndex", .integer)
+                t.primaryKey(["packageId", "path"])
+            }
+            try db.create(index: "payloadEntry_children", on: "payloadEntry",
+                          columns: ["packageId", "parent", "name"], unique: true)
+        }
         return migrator
     }
 

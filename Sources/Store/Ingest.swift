@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PkgfsFormats
 import PkgfsModel
 
 /// The end of an upload: durable bytes → parse → one catalog transaction (SPEC §4).
@@ -39,7 +40,8 @@ extension Repository {
             createdBy: session.uploader, modifiedBy: session.uploader,
             formatDetailsJSON: analysis.formatDetailsJSON)
         do {
-            let outcome = try register(candidate, from: sealed.temporaryPath)
+            let outcome = try register(candidate, payload: analysis.payload, container: analysis.payloadContainer,
+                                       from: sealed.temporaryPath)
             log(outcome)
             return outcome
         } catch {
@@ -48,7 +50,8 @@ extension Repository {
         }
     }
 
-    private func register(_ candidate: Package, from temporaryPath: String) throws -> RegistrationOutcome {
+    private func register(_ candidate: Package, payload: [PayloadEntry]?, container: PayloadContainer?,
+                          from temporaryPath: String) throws -> RegistrationOutcome {
         var freedDigest: String?
         return try catalog.exclusive({ db -> RegistrationOutcome in
             var record = PackageRecord(candidate)
@@ -79,6 +82,7 @@ extension Repository {
             }
             try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
             try record.insert(db)
+            try catalog.recordPayload(payload, container: container, packageID: record.id!, db)
             try Self.addReceipt(candidate.fileName, packageID: record.id!, db)
             if let digest = freedDigest, try catalog.isReferenced(sha256: digest, db) {
                 freedDigest = nil

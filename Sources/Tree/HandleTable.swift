@@ -10,6 +10,8 @@ enum OpenFile: Sendable {
     case bytes([UInt8])
     case upload(Upload)
     case stateWrite(StateWrite)
+    /// A file of a package's payload (`files/...`), streamed out of the archive.
+    case payload(PayloadStream)
 }
 
 /// An upload in `incoming/` from create to release. `finish` runs once; later flushes

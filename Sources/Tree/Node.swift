@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything the tree can show, named by what it is rather than by path.
 /// Inode numbers are handed out per node and stay stable while mounted.
 enum Node: Hashable, Sendable {
@@ -26,12 +28,19 @@ enum Node: Hashable, Sendable {
     case search
     case searchDir(String)
     case searchLink(String, Int64)
+    /// `<PKG>/files/`: the payload root of a package that has one.
+    case filesDir(Int64)
+    /// `<PKG>/files/<path>`: one payload entry, by its normalized path; `type` is its recorded
+    /// `S_IFMT` bits (a package's payload never changes, so neither does an entry's type).
+    case payload(Int64, path: String, type: UInt32)
 
     var isDirectory: Bool {
         switch self {
         case .root, .incoming, .typeDir, .osDir, .archDir, .versionDir, .package, .byID, .bySHA1, .bySHA256,
-             .search, .searchDir:
+             .search, .searchDir, .filesDir:
             return true
+        case let .payload(_, _, type):
+            return type == UInt32(S_IFDIR)
         default:
             return false
         }
@@ -40,6 +49,7 @@ enum Node: Hashable, Sendable {
     var isSymlink: Bool {
         switch self {
         case .receipt, .latest, .idLink, .sha1Link, .sha256Link, .searchLink: return true
+        case let .payload(_, _, type): return type == UInt32(S_IFLNK)
         default: return false
         }
     }
@@ -48,6 +58,7 @@ enum Node: Hashable, Sendable {
     var packageID: Int64? {
         switch self {
         case let .package(id), let .meta(id), let .state(id), let .original(id), let .searchLink(_, id): return id
+        case let .filesDir(id), let .payload(id, _, _): return id
         default: return nil
         }
     }

@@ -12,6 +12,8 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let logger: Logger
     let inodes = InodeTable()
     let handles = HandleTable()
+    /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.
+    let payloadReaders = PayloadReaderCache()
     let access: AccessPolicy
     let mountedAt: Double
     /// Absolute path of the mount, for `downloadUrl`.
@@ -82,12 +84,13 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
 
     private func isImmutable(_ node: Node) -> Bool {
         switch node {
-        case .original, .sha256Link: return true
+        case .original, .sha256Link, .filesDir, .payload: return true
         default: return false
         }
     }
 
     func fileType(of node: Node) -> UInt32 {
+        if case let .payload(_, _, type) = node { return type }
         if node.isDirectory { return UInt32(S_IFDIR) }
         if node.isSymlink { return UInt32(S_IFLNK) }
         return UInt32(S_IFREG)

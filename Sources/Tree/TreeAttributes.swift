@@ -35,6 +35,8 @@ extension PackageTree {
                 a.size = package.size
             }
             return a
+        case .filesDir, .payload:
+            return try payloadAttributes(of: node, base: a)
         default:
             break
         }
@@ -61,6 +63,8 @@ extension PackageTree {
             return try linkedPackage(node).map { "../" + $0.location.path }
         case .searchLink:
             return try linkedPackage(node).map { "../../" + $0.location.path }
+        case let .payload(id, path, _):
+            return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget
         default:
             return nil
         }

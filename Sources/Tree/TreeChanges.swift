@@ -65,8 +65,10 @@ extension PackageTree {
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
                         + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })
         let gone = location != nil || old != nil
+        if gone { payloadReaders.forget(ids) }
         for place in inodes.places(where: { node in
-            if let id = node.packageID, ids.contains(id) { return true }
+            // A payload never changes while its package exists: only its going away matters.
+            if let id = node.packageID, ids.contains(id) { return gone || !node.isPayload }
             switch node {
             case .receipt(let n), .idLink(let n), .sha1Link(let n), .sha256Link(let n): return names.contains(n)
             case .latest, .typeDir, .osDir, .archDir, .versionDir: return gone || node.isLatest

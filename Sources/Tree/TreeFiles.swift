@@ -26,6 +26,9 @@ extension PackageTree {
             }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
             return OpenReply(handle: handles.add(.bytes(stateText(package))), directIO: true)
+        case .payload(let id, let path, _):
+            if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
+            return OpenReply(handle: handles.add(.payload(try openPayload(id, path: path))), keepCache: true)
         case .upload:
             throw FSError(EBUSY, "an upload of this name is in progress")
         default:
@@ -45,6 +48,8 @@ extension PackageTree {
             guard offset < bytes.count else { return [] }
             let start = Int(offset)
             return Array(bytes[start..<min(bytes.count, start + size)])
+        case .payload(let stream)?:
+            return try mapped { try stream.read(at: offset, size: size) }
         case .upload?, .stateWrite?:
             throw FSError(EBADF, "opened for writing")
         case nil:
@@ -61,6 +66,8 @@ extension PackageTree {
             _ = finish(upload, caller: nil)
         case .stateWrite(let write)?:
             _ = try? applyState(write)
+        case .payload(let stream)?:
+            payloadClosed(stream)
         default:
             break
         }

@@ -34,8 +34,9 @@ extension PackageTree {
             case "meta.json": return .meta(id)
             case "state": return .state(id)
             default:
-                guard let summary = try catalog.summary(id: id), summary.fileName == name else { return nil }
-                return .original(id)
+                guard let summary = try catalog.summary(id: id) else { return nil }
+                if summary.fileName == name { return .original(id) }
+                return name == "files" ? try filesDir(of: id) : nil
             }
         case .byID:
             return try packageByIDName(name) == nil ? nil : .idLink(name)
@@ -47,6 +48,8 @@ extension PackageTree {
             return name.isEmpty ? nil : .searchDir(name)
         case let .searchDir(keyword):
             return try catalog.search(keyword: keyword).first { $0.location.name == name }.map { .searchLink(keyword, $0.id) }
+        case .filesDir, .payload:
+            return try payloadChild(name, in: parent)
         default:
             return nil
         }
@@ -74,7 +77,8 @@ extension PackageTree {
             return try catalog.packages(type: t, os: o, arch: a, version: v).map { ($0.location.name, .package($0.id)) }
         case let .package(id):
             guard let summary = try catalog.summary(id: id) else { return [] }
-            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))]
+            let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
+            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
         case .byID:
             return try catalog.allSummaries().flatMap { [(String($0.id), Node.idLink(String($0.id))), ($0.uuid, .idLink($0.uuid))] }
         case .bySHA1:
@@ -85,6 +89,8 @@ extension PackageTree {
             return []
         case let .searchDir(keyword):
             return try catalog.search(keyword: keyword).map { ($0.location.name, .searchLink(keyword, $0.id)) }
+        case .filesDir, .payload:
+            return try payloadChildren(of: node)
         default:
             return []
         }

@@ -15,7 +15,7 @@ final class UploadTests: XCTestCase {
 
         XCTAssertEqual(m.sh("ls $M/OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/3.1.2/").trimmed, Self.agent)
         XCTAssertEqual(m.sh("ls $M/\(Self.agentDir) | sort").stdout,
-                       "meta.json\nstate\n\(Self.agent).rpm\n")
+                       "files\nmeta.json\nstate\n\(Self.agent).rpm\n")
         XCTAssertTrue(m.sh("cmp \(Shell.quote(rpm)) $M/\(Self.agentDir)/\(Self.agent).rpm").ok, "bytes differ")
         XCTAssertEqual(m.sh("cat $M/\(Self.agentDir)/state").stdout, "available\n")
 

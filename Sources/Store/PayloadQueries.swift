@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import PkgfsFormats
+
+/// The payload listing of each package (`files/`, SPEC §3), written once at registration
+/// (inside `register`'s transaction) and read by the tree: listing a directory or looking
+/// up a path is one indexed query, never a decompression.
+extension Catalog {
+    /// How the payload of a package is packed in its blob; nil when it has none (not an
+    /// rpm/deb/tar/zip, or its payload could not be listed).
+    public func payloadContainer(packageID: Int64) throws -> PayloadContainer? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT container FROM payload WHERE packageId = ?",
+                                arguments: [packageID]).flatMap(PayloadContainer.init(rawValue:))
+        }
+    }
+
+    /// The entries directly inside directory `directory` ("" for the payload root), by name.
+    public func payloadChildren(packageID: Int64, directory: String) throws -> [PayloadEntry] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.payloadColumns) FROM payloadEntry
+                WHERE packageId = ? AND parent = ? ORDER BY name
+                """, arguments: [packageID, directory]).map(Self.payloadEntry)
+        }
+    }
+
+    /// The entry at normalized path `path` (`usr/bin/hello`).
+    public func payloadEntry(packageID: Int64, path: String) throws -> PayloadEntry? {
+        try read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT \(Self.payloadColumns) FROM payloadEntry WHERE packageId = ? AND path = ?
+                """, arguments: [packageID, path]).map(Self.payloadEntry)
+        }
+    }
+
+    /// Number of entries recorded for a package (0 when it has no payload).
+    public func payloadEntryCount(packageID: Int64) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payloadEntry WHERE packageId = ?",
+                             arguments: [packageID]) ?? 0
+        }
+    }
+
+    // MARK: - writing (inside register's transaction)
+
+    /// Records the listing of a newly inserted package; multi-row INSERTs of `batch` rows.
+    func recordPayload(_ entries: [PayloadEntry]?, container: PayloadContainer?, packageID: Int64,
+                       _ db: Database) throws {
+        guard let entries, let container else { return }
+        try db.execute(sql: "INSERT INTO payload (packageId, container, entryCount) VALUES (?, ?, ?)",
+                       arguments: [packageID, container.rawValue, entries.count])
+        let columns = Self.payloadColumnList.count
+        let batch = 256
+        var full: Statement?
+        var start = 0
+        while start < entries.count {
+            let rows = entries[start..<min(entries.count, start + batch)]
+            let statement: Statement
+            if rows.count == batch, let full {
+                statement = full
+            } else {
+                let placeholder = "(" + Array(repeating: "?", count: columns + 1).joined(separator: ",") + ")"
+                statement = try db.makeStatement(sql: """
+                    INSERT INTO payloadEntry (packageId, \(Self.payloadColumns))
+                    VALUES \(Array(repeating: placeholder, count: rows.count).joined(separator: ","))
+                    """)
+                if rows.count == batch { full = statement }
+            }
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(rows.count * (columns + 1))
+            for entry in rows {
+                let (parent, name) = Self.split(entry.path)
+                values.append(packageID)
+                values.append(entry.path)
+                values.append(parent)
+                values.append(name)
+                values.append(entry.kind.rawValue)
+                values.append(Int64(entry.mode))
+                values.append(entry.size)
+                values.append(entry.mtime)
+                values.append(entry.linkTarget)
+                values.append(entry.uid)
+                values.append(entry.gid)
+                values.append(entry.userName)
+                values.append(entry.groupName)
+                values.append(entry.archiveIndex)
+                values.append(entry.dataIndex)
+            }
+            try statement.execute(arguments: StatementArguments(values))
+            start += rows.count
+        }
+    }
+
+    // MARK: - plumbing
+
+    private static let payloadColumnList = [
+        "path", "parent", "name", "kind", "mode", "size", "mtime", "linkTarget",
+        "uid", "gid", "userName", "groupName", "archiveIndex", "dataIndex",
+    ]
+    private static let payloadColumns = payloadColumnList.joined(separator: ", ")
+
+    /// `a/b/c` → (`a/b`, `c`); `a` → (``, `a`).
+    static func split(_ path: String) -> (parent: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+    }
+
+    private static func payloadEntry(_ row: Row) -> PayloadEntry {
+        PayloadEntry(path: row["path"], kind: PayloadEntry.Kind(rawValue: row["kind"]) ?? .other,
+                     mode: UInt32(truncatingIfNeeded: row["mode"] as Int64), size: row["size"],
+                     mtime: row["mtime"], linkTarget: row["linkTarget"], uid: row["uid"], gid: row["gid"],
+                     userName: row["userName"], groupName: row["groupName"],
+                     archiveIndex: row["archiveIndex"], dataIndex: row["dataIndex"])
+    }
+}
