@@ -33,6 +33,8 @@ enum Node: Hashable, Sendable {
     /// `<PKG>/files/<path>`: one payload entry, by its normalized path; `type` is its recorded
     /// `S_IFMT` bits (a package's payload never changes, so neither does an entry's type).
     case payload(Int64, path: String, type: UInt32)
+    /// `<PKG>/files/<fileName>`: a bundle's inline `files[]` entry, decoded.
+    case inlineFile(Int64, String)
 
     var isDirectory: Bool {
         switch self {
@@ -58,7 +60,7 @@ enum Node: Hashable, Sendable {
     var packageID: Int64? {
         switch self {
         case let .package(id), let .meta(id), let .state(id), let .original(id), let .searchLink(_, id): return id
-        case let .filesDir(id), let .payload(id, _, _): return id
+        case let .filesDir(id), let .payload(id, _, _), let .inlineFile(id, _): return id
         default: return nil
         }
     }

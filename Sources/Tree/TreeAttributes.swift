@@ -37,6 +37,13 @@ extension PackageTree {
             return a
         case .filesDir, .payload:
             return try payloadAttributes(of: node, base: a)
+        case let .inlineFile(id, name):
+            guard let bytes = try inlineFile(id, named: name),
+                  let summary = try repository.catalog.summary(id: id) else { throw FSError.notFound() }
+            a.mode = UInt32(S_IFREG) | 0o444
+            a.size = Int64(bytes.count)
+            a.mtime = summary.createdAt
+            return a
         default:
             break
         }

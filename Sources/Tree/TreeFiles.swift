@@ -26,6 +26,10 @@ extension PackageTree {
             }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
             return OpenReply(handle: handles.add(.bytes(stateText(package))), directIO: true)
+        case .inlineFile(let id, let name):
+            if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
+            guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }
+            return OpenReply(handle: handles.add(.bytes(bytes)), keepCache: true)
         case .payload(let id, let path, _):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             return OpenReply(handle: handles.add(.payload(try openPayload(id, path: path))), keepCache: true)

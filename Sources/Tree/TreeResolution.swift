@@ -48,7 +48,10 @@ extension PackageTree {
             return name.isEmpty ? nil : .searchDir(name)
         case let .searchDir(keyword):
             return try catalog.search(keyword: keyword).first { $0.location.name == name }.map { .searchLink(keyword, $0.id) }
-        case .filesDir, .payload:
+        case let .filesDir(id):
+            if let member = try payloadChild(name, in: parent) { return member }
+            return try inlineFile(id, named: name) == nil ? nil : .inlineFile(id, name)
+        case .payload:
             return try payloadChild(name, in: parent)
         default:
             return nil
@@ -89,7 +92,11 @@ extension PackageTree {
             return []
         case let .searchDir(keyword):
             return try catalog.search(keyword: keyword).map { ($0.location.name, .searchLink(keyword, $0.id)) }
-        case .filesDir, .payload:
+        case let .filesDir(id):
+            let members = try payloadChildren(of: node)
+            let taken = Set(members.map(\.0))
+            return members + (try inlineFiles(of: id)).filter { !taken.contains($0.name) }.map { ($0.name, .inlineFile(id, $0.name)) }
+        case .payload:
             return try payloadChildren(of: node)
         default:
             return []

@@ -39,6 +39,12 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(images.first?["imageDigest"] as? String, "sha256:" + digest)
         XCTAssertEqual((json["files"] as? [[String: Any]])?.first?["fileName"] as? String, "acc_min.yaml")
         XCTAssertEqual(m.sh("ls $M/search/astra").trimmed, "acc-bundle-22.9.1")
+        // files/ shows the bundle's members and each files[] entry under its fileName, decoded.
+        let files = "$M/ASTRA_PACKAGE/unknown/unknown/22.9.1/acc-bundle-22.9.1/files"
+        XCTAssertEqual(m.sh("ls \(files)").stdout, "acc_min.yaml\nimages\npackage.json\n")
+        XCTAssertTrue(m.sh("cmp mat/acc_min.yaml \(files)/acc_min.yaml").ok)
+        XCTAssertTrue(m.sh("cmp mat/storage-provider.tar \(files)/images/storage-provider.tar").ok)
+        XCTAssertEqual(m.sh("stat -c %s \(files)/acc_min.yaml").trimmed, m.sh("stat -c %s mat/acc_min.yaml").trimmed)
     }
 
     func testIncompleteWhenAnImageIsMissing() throws {
