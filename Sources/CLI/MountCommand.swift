@@ -146,6 +146,13 @@ extension MountCommand {
         } catch {
             throw CLIError("--http \(listen): \(error)")
         }
+        // FUSE stops on SIGINT/SIGTERM/SIGHUP only when the signal reaches the thread blocked in
+        // its loop: the threads the HTTP server starts (they inherit this mask) never take them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stopSignals, signal) }
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        defer { pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil) }
         let started = DispatchSemaphore(value: 0)
         let failure = HTTPStartFailure()
         let account = server.accountID
@@ -169,7 +176,7 @@ extension MountCommand {
 }
 
 /// The reason the HTTP server could not start, handed from its task to the mount.
-private final class HTTPStartFailure: @unchecked Sendable {
+final class HTTPStartFailure: @unchecked Sendable {
     // @unchecked: written once by the server task before it signals, read after the wait.
     var message: String?
 }

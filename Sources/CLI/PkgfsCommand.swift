@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct PkgfsCommand: AsyncParsableCommand {
+struct PkgfsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pkgfs",
         abstract: "A package repository you mount: upload with cp, browse with ls, read meta.json.",

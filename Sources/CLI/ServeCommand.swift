@@ -4,7 +4,7 @@ import Logging
 import PkgfsHTTP
 import PkgfsStore
 
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve a store over HTTP: the OCP software-package API and the Astra package resource.",
@@ -30,7 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    func run() async throws {
+    /// Synchronous, like the other commands: an async root command would run `mount` amid
+    /// Swift's worker threads, and FUSE's SIGTERM must reach the thread blocked in its loop.
+    func run() throws {
         let address: ListenAddress
         let table: TokenTable?
         do {
@@ -60,9 +62,20 @@ struct ServeCommand: AsyncParsableCommand {
         let store = repository.layout.root
         let account = server.accountID
         let access = table.map { "\($0.count) token(s)" } ?? "no tokens: every local caller is PACKAGE_MANAGER"
-        try await server.run { url in
-            let line = "pkgfs: serving \(store) at \(url) (account \(account); \(access))\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let done = DispatchSemaphore(value: 0)
+        let failure = HTTPStartFailure()
+        Task.detached {
+            do {
+                try await server.run { url in
+                    let line = "pkgfs: serving \(store) at \(url) (account \(account); \(access))\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+            } catch {
+                failure.message = "\(error)"
+            }
+            done.signal()
         }
+        done.wait()
+        if let message = failure.message { throw CLIError("serving \(listen) failed: \(message)") }
     }
 }
