@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
     ],
     targets: [
         // System libraries (Debian: libfuse3-dev, libarchive-dev).
@@ -45,9 +47,16 @@ let package = Package(
                 dependencies: ["PkgfsModel", "PkgfsFormats", "PkgfsStore", "PkgfsFUSE",
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Tree"),
-        // 6. CLI.
+        // 6. HTTP: OCP and Astra APIs over the same Repository.
+        .target(name: "PkgfsHTTP",
+                dependencies: ["PkgfsModel", "PkgfsStore",
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "Logging", package: "swift-log")],
+                path: "Sources/HTTP"),
+        // 7. CLI.
         .executableTarget(name: "pkgfs",
-                          dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel",
+                          dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel", "PkgfsHTTP",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                          .product(name: "Logging", package: "swift-log")],
                           path: "Sources/CLI"),
@@ -57,5 +66,6 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["PkgfsStore", "PkgfsModel"], path: "Tests/StoreTests"),
         .testTarget(name: "TreeTests", dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel"], path: "Tests/TreeTests"),
         .testTarget(name: "MountTests", dependencies: ["pkgfs"], path: "Tests/MountTests"),
+        .testTarget(name: "HTTPTests", dependencies: ["pkgfs", "PkgfsHTTP", "PkgfsStore", "PkgfsModel"], path: "Tests/HTTPTests"),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PkgfsFUSE
+import PkgfsHTTP
 import PkgfsStore
 import PkgfsTree
 
@@ -30,10 +31,30 @@ struct MountCommand: ParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: ArgumentHelp("Also serve the OCP and Astra HTTP APIs from this mount (see `pkgfs serve`).", valueName: "host:port"))
+    var http: String?
+
+    @Option(name: .long, help: ArgumentHelp("Bearer tokens for --http, one `<token> <PACKAGE_MANAGER|READER> <account-uuid>` a line.", valueName: "file"))
+    var tokens: String?
+
     @Argument(help: ArgumentHelp("Directory to mount on; created if missing.", valueName: "mountpoint"))
     var mountPoint: String
 
     func validate() throws {
+        if tokens != nil && http == nil { throw ValidationError("--tokens needs --http") }
+        if let http {
+            do {
+                let address = try ListenAddress.parse(http)
+                let table = try tokens.map(TokenTable.load(path:))
+                if table == nil && !address.isLoopback {
+                    throw ValidationError("--http \(http): without --tokens every caller is PACKAGE_MANAGER, so pkgfs serves on loopback only (127.0.0.1, ::1, localhost); give --tokens FILE to listen on \(address.host)")
+                }
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
         if let group, getgrnam(group) == nil {
             throw ValidationError("group '\(group)' does not exist; create it (groupadd \(group)) or leave --group out")
         }
@@ -67,6 +88,8 @@ struct MountCommand: ParsableCommand {
         var args = ["mount", "--foreground", "--store", storeOption.root, "--log-level", logLevel.rawValue]
         if let group { args += ["--group", group] }
         if allowOther { args.append("--allow-other") }
+        if let http { args += ["--http", http] }
+        if let tokens { args += ["--tokens", URL(fileURLWithPath: tokens).path] }
         return args + [path]
     }
 
@@ -106,9 +129,56 @@ struct MountCommand: ParsableCommand {
         }
         let count = (try? repository.catalog.packageCount()) ?? 0
         logger.notice("serving \(repository.layout.root) at \(path) (\(count) packages)")
+        if let http { try startHTTP(http, repository: repository, logger: logger) }
         let signal = session.run()
         logger.notice("unmounting \(path)\(signal > 0 ? " on signal \(signal)" : "")")
     }
+}
+
+extension MountCommand {
+    /// Runs the HTTP APIs on the mount's own Repository, beside the FUSE loop; returns once the
+    /// socket is bound (or throws why it could not be).
+    private func startHTTP(_ listen: String, repository: Repository, logger: Logger) throws {
+        let server: PkgfsHTTPServer
+        do {
+            server = try PkgfsHTTPServer(repository: repository, listen: ListenAddress.parse(listen),
+                                         tokens: tokens.map(TokenTable.load(path:)))
+        } catch {
+            throw CLIError("--http \(listen): \(error)")
+        }
+        // FUSE stops on SIGINT/SIGTERM/SIGHUP only when the signal reaches the thread blocked in
+        // its loop: the threads the HTTP server starts (they inherit this mask) never take them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stopSignals, signal) }
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        defer { pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil) }
+        let started = DispatchSemaphore(value: 0)
+        let failure = HTTPStartFailure()
+        let account = server.accountID
+        Task.detached {
+            do {
+                try await server.run(handleSignals: false) { url in
+                    logger.notice("HTTP APIs at \(url) (account \(account))")
+                    started.signal()
+                }
+            } catch {
+                failure.message = "\(error)"
+                logger.error("HTTP server at \(listen) stopped: \(error)")
+            }
+            started.signal()
+        }
+        if started.wait(timeout: .now() + 30) == .timedOut {
+            throw CLIError("--http \(listen): the HTTP server did not start within 30 s")
+        }
+        if let message = failure.message { throw CLIError("--http \(listen): \(message)") }
+    }
+}
+
+/// The reason the HTTP server could not start, handed from its task to the mount.
+final class HTTPStartFailure: @unchecked Sendable {
+    // @unchecked: written once by the server task before it signals, read after the wait.
+    var message: String?
 }
 
 struct CLIError: Error, CustomStringConvertible {

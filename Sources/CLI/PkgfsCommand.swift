@@ -11,6 +11,7 @@ struct PkgfsCommand: ParsableCommand {
               ls MNT/OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/3.1.2/
               jq .sha1 MNT/OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/latest/*/meta.json
             A package is parsed, hashed and visible the moment cp returns.
+            Over HTTP (OCP and Astra APIs): pkgfs serve, or pkgfs mount --http 127.0.0.1:8080.
             """,
-        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self])
+        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self, ServeCommand.self])
 }

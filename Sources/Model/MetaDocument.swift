@@ -83,3 +83,35 @@ public enum Timestamp {
                       Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), min(micros, 999_999))
     }
 }
+
+/// The two API views of a package: OCP's `SoftwarePackageMeta` and the Astra package resource.
+extension MetaDocument {
+    /// OCP `SoftwarePackageMeta`: exactly its 12 keys.
+    public static let softwarePackageMetaKeys = ["id", "name", "fileName", "extension", "size", "sha1", "downloadUrl",
+                                                 "type", "version", "buildNumber", "operatingSystem", "architecture"]
+
+    public static func softwarePackageMeta(_ package: Package, downloadUrl: String) -> [String: Any] {
+        let all = fields(package, downloadUrl: downloadUrl)
+        return all.filter { softwarePackageMetaKeys.contains($0.key) }
+    }
+
+    /// The Astra package resource (`application/astra-package`, version 1.0): `id` is the
+    /// package's UUID; a bundle's manifest supplies its own Astra fields. Absent optional
+    /// fields (`upgradableVersions` without a manifest) are left out rather than null.
+    public static func astraResource(_ package: Package) -> [String: Any] {
+        var all = fields(package, downloadUrl: "")
+        if package.format == .bundle, let details = package.formatDetailsJSON,
+           let data = details.data(using: .utf8),
+           let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            for key in astraManifestKeys { if let value = manifest[key] { all[key] = value } }
+        }
+        var resource: [String: Any] = ["type": "application/astra-package", "version": "1.0", "id": package.uuid]
+        for key in astraResourceKeys {
+            if let value = all[key], !(value is NSNull) { resource[key] = value }
+        }
+        return resource
+    }
+
+    static let astraResourceKeys = astraManifestKeys + ["packageState", "packageStateTransitions",
+                                                        "packageStateDetails", "metadata"]
+}

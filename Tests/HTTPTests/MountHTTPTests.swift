@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+/// `pkgfs mount --http`: the mount process serves the APIs from its own Repository, so an
+/// HTTP upload shows in the tree and a `cp` upload shows over HTTP.
+final class MountHTTPTests: XCTestCase {
+    func testMountServesHTTPFromTheSameStore() throws {
+        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE")
+        }
+        let root = NSTemporaryDirectory() + "pkgfs-test-" + UUID().uuidString.prefix(8).lowercased()
+        let run = { (command: String) in Shell.run("cd \(Shell.quote(root)) && " + command, environment: ["P": ServedStore.binary]) }
+        try FileManager.default.createDirectory(atPath: root + "/mnt", withIntermediateDirectories: true)
+        addTeardownBlock {
+            Shell.run("cd \(Shell.quote(root)) && { \"$P\" unmount mnt || fusermount3 -u -z mnt; } >/dev/null 2>&1",
+                      environment: ["P": ServedStore.binary])
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let mounted = run("\"$P\" mount --store store --http 127.0.0.1:0 mnt")
+        XCTAssertTrue(mounted.ok, mounted.stdout + mounted.stderr)
+        var base = ""
+        for _ in 0..<100 where base.isEmpty {
+            base = run("grep -o 'HTTP APIs at http://127.0.0.1:[0-9]*' store/pkgfs.log | sed 's/HTTP APIs at //'").trimmed
+            if base.isEmpty { usleep(50_000) }
+        }
+        XCTAssertFalse(base.isEmpty, run("cat store/pkgfs.log").stdout)
+        let name = "obproxy-3.2.0-1.el7.x86_64.tar.gz"
+        let upload = run("mkdir src && echo hi > src/a && tar czf \(name) -C src a && curl -sS -f -F file=@\(name) \(base)/api/v2/software-packages >/dev/null && cmp \(name) mnt/OBPROXY_INSTALL_PACKAGE/el7/x86_64/3.2.0/obproxy-3.2.0-1.el7.x86_64/\(name)")
+        XCTAssertTrue(upload.ok, upload.stderr)
+        let copied = run("cp \(name) mnt/incoming/obproxy-3.2.1-1.el7.x86_64.tar.gz && curl -sS -f '\(base)/api/v2/software-packages?keyword=3.2.1'")
+        XCTAssertTrue(copied.ok, copied.stderr)
+        XCTAssertTrue(copied.stdout.contains("\"fileName\" : \"obproxy-3.2.1-1.el7.x86_64.tar.gz\""), copied.stdout)
+        let second = run("\"$P\" serve --store store --listen 127.0.0.1:0")
+        XCTAssertFalse(second.ok)
+        XCTAssertTrue(second.stderr.contains("pkgfs mount --http"), second.stderr)
+    }
+}
