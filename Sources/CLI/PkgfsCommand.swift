@@ -12,5 +12,5 @@ struct PkgfsCommand: ParsableCommand {
               jq .sha1 MNT/OCP_AGENT_INSTALL_PACKAGE/alios7/x86_64/latest/*/meta.json
             A package is parsed, hashed and visible the moment cp returns.
             """,
-        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self])
+        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self, GenerateCommand.self])
 }
