@@ -13,5 +13,6 @@ struct PkgfsCommand: ParsableCommand {
             A package is parsed, hashed and visible the moment cp returns.
             Over HTTP (OCP and Astra APIs): pkgfs serve, or pkgfs mount --http 127.0.0.1:8080.
             """,
-        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self, ServeCommand.self])
+        subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self, ServeCommand.self,
+                      GenerateCommand.self])
 }
