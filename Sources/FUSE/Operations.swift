@@ -77,20 +77,23 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.opendir = { req, ino, fi in
         let ctx = FuseContext.from(req)
         do {
-            let entries = try ctx.fs.readdir(ino)
+            // "." and ".." are added once here: readdir is called once per kernel page of a
+            // listing, and must not copy the whole listing each time.
+            let directory = UInt32(Glibc.S_IFDIR)
+            let dots = [DirectoryEntry(name: ".", ino: ino, mode: directory),
+                        DirectoryEntry(name: "..", ino: 1, mode: directory)]
+            let entries = dots + (try ctx.fs.readdir(ino))
             fi?.pointee.fh = ctx.storeListing(entries)
             fuse_reply_open(req, fi)
         } catch { replyError(req, error, ctx, "opendir \(ino)") }
     }
 
-    ops.readdir = { req, ino, size, offset, fi in
+    ops.readdir = { req, _, size, offset, fi in
         let ctx = FuseContext.from(req)
-        guard let fi, let entries = ctx.listing(fi.pointee.fh) else {
+        guard let fi, let all = ctx.listing(fi.pointee.fh) else {
             fuse_reply_err(req, EBADF)
             return
         }
-        let all = [DirectoryEntry(name: ".", ino: ino, mode: UInt32(S_IFDIR)),
-                   DirectoryEntry(name: "..", ino: 1, mode: UInt32(S_IFDIR))] + entries
         var buffer = [CChar](repeating: 0, count: size)
         var used = 0
         var index = Int(offset)
