@@ -12,6 +12,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let logger: Logger
     let inodes = InodeTable()
     let handles = HandleTable()
+    let metaCache = MetaCache()
     /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.
     let payloadReaders = PayloadReaderCache()
     let access: AccessPolicy

@@ -17,22 +17,28 @@ extension PackageTree {
             a.size = upload.session.size
             a.mtime = upload.session.startedAt.timeIntervalSince1970
             return a
-        case .meta(let id), .state(let id), .original(let id), .package(let id):
+        case .package(let id), .original(let id):
+            // The summary has all these need; the full package (JSON columns decoded) is not loaded.
+            guard let summary = try repository.catalog.summary(id: id) else { throw FSError.notFound("package \(id) is gone") }
+            a.mtime = summary.createdAt
+            if case .package = node {
+                a.mode = UInt32(S_IFDIR) | 0o755 | shared
+                a.nlink = 2
+            } else {
+                a.mode = UInt32(S_IFREG) | 0o444
+                a.size = summary.size
+            }
+            return a
+        case .meta(let id), .state(let id):
             guard let package = try repository.catalog.package(id: id) else { throw FSError.notFound("package \(id) is gone") }
             a.mtime = package.createdAt.timeIntervalSince1970
             switch node {
-            case .package:
-                a.mode = UInt32(S_IFDIR) | 0o755 | shared
-                a.nlink = 2
             case .meta:
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = Int64(try metaJSON(package).count)
-            case .state:
+            default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
                 a.size = Int64(stateText(package).count)
-            default:
-                a.mode = UInt32(S_IFREG) | 0o444
-                a.size = package.size
             }
             return a
         case .filesDir, .payload:
@@ -92,10 +98,15 @@ extension PackageTree {
     }
 
     /// meta.json; `downloadUrl` is the original file's absolute path through this mount.
+    /// Rendering is costly (JSON with sorted keys) and `ls -l`, `stat` and `cat` each need it, so
+    /// the bytes are kept per package until the package changes (its modification time moves).
     func metaJSON(_ package: Package) throws -> [UInt8] {
+        if let cached = metaCache.bytes(for: package.id, version: package.modifiedAt) { return cached }
         guard let summary = try repository.catalog.summary(id: package.id) else { throw FSError.notFound() }
         let path = "\(mountPoint)/\(summary.location.path)/\(package.fileName)"
-        return MetaDocument.render(package, downloadUrl: path)
+        let bytes = MetaDocument.render(package, downloadUrl: path)
+        metaCache.store(bytes, for: package.id, version: package.modifiedAt)
+        return bytes
     }
 
     func stateText(_ package: Package) -> [UInt8] {

@@ -16,7 +16,8 @@ extension PackageTree {
     }
 
     public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] {
-        guard case .package(let id)? = inodes.node(ino) else { throw FSError(ENODATA) }
+        // `ls -l` asks every entry for security.* and ACL attributes: answer those without the catalog.
+        guard name.hasPrefix("user."), case .package(let id)? = inodes.node(ino) else { throw FSError(ENODATA) }
         guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
         let value: String?
         switch name {
