@@ -53,6 +53,8 @@ extension Repository {
     private func register(_ candidate: Package, payload: [PayloadEntry]?, container: PayloadContainer?,
                           from temporaryPath: String) throws -> RegistrationOutcome {
         var freedDigest: String?
+        var notes = [blobs.notePending(sha256: candidate.sha256)]
+        defer { notes.forEach { unlink($0) } }
         // A blob this call added before the catalog refused (a full disk at insert or commit)
         // is dropped again unless a package refers to it; it would stay behind unreferenced.
         var addedBlob = false
@@ -74,6 +76,7 @@ extension Repository {
                 }
                 try existing.delete(db)
                 freedDigest = old.sha256
+                notes.append(blobs.notePending(sha256: old.sha256))
                 outcome = .replaced(old: old, new: candidate)
             } else {
                 outcome = .registered(candidate)
