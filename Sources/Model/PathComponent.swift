@@ -5,10 +5,18 @@ public enum PathComponent {
 
     public static func safe(_ value: String?) -> String {
         guard let value, !value.isEmpty else { return unknown }
-        var out = String(value.map { $0 == "/" || $0 == "\0" ? "_" : $0 })
+        // Scalar by scalar: "/" followed by a combining mark is one Character, which a
+        // Character-wise replacement keeps, and a "/" in a name makes readdir of the whole
+        // parent directory fail (EIO).
+        var scalars = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            scalars.append(scalar == "/" || scalar == "\0" ? "_" : scalar)
+        }
+        var out = String(scalars)
         if out == "." || out == ".." { out = out.replacingOccurrences(of: ".", with: "_") }
-        // NAME_MAX is 255 bytes.
-        while out.utf8.count > 255 { out.removeLast() }
+        // NAME_MAX is 255 bytes. Cut whole scalars: one Character (a letter with hundreds of
+        // combining marks) can be longer than that, and cutting it would leave nothing.
+        while out.utf8.count > 255 { out.unicodeScalars.removeLast() }
         return out
     }
 }

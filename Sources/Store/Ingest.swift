@@ -53,7 +53,14 @@ extension Repository {
     private func register(_ candidate: Package, payload: [PayloadEntry]?, container: PayloadContainer?,
                           from temporaryPath: String) throws -> RegistrationOutcome {
         var freedDigest: String?
-        return try catalog.exclusive({ db -> RegistrationOutcome in
+        var notes = [blobs.notePending(sha256: candidate.sha256)]
+        defer { notes.forEach { unlink($0) } }
+        // A blob this call added before the catalog refused (a full disk at insert or commit)
+        // is dropped again unless a package refers to it; it would stay behind unreferenced.
+        var addedBlob = false
+        var committed = false
+        defer { if addedBlob && !committed { removeBlobIfUnreferenced(candidate.sha256) } }
+        let outcome = try catalog.exclusive({ db -> RegistrationOutcome in
             var record = PackageRecord(candidate)
             let outcome: RegistrationOutcome
             if let existing = try catalog.existing(fileName: candidate.fileName, db) {
@@ -69,6 +76,7 @@ extension Repository {
                 }
                 try existing.delete(db)
                 freedDigest = old.sha256
+                notes.append(blobs.notePending(sha256: old.sha256))
                 outcome = .replaced(old: old, new: candidate)
             } else {
                 outcome = .registered(candidate)
@@ -80,7 +88,7 @@ extension Repository {
                     throw StoreError.conflict("\(record.location.path) is already taken by another package")
                 }
             }
-            try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
+            addedBlob = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
             try record.insert(db)
             try catalog.recordPayload(payload, container: container, packageID: record.id!, db)
             try Self.addReceipt(candidate.fileName, packageID: record.id!, db)
@@ -95,6 +103,13 @@ extension Repository {
         }, after: { _ in
             if let digest = freedDigest { self.blobs.remove(sha256: digest) }
         })
+        committed = true
+        return outcome
+    }
+
+    private func removeBlobIfUnreferenced(_ digest: String) {
+        _ = try? catalog.exclusive({ db in try !self.catalog.isReferenced(sha256: digest, db) },
+                                   after: { free in if free { self.blobs.remove(sha256: digest) } })
     }
 
     static func addReceipt(_ fileName: String, packageID: Int64, _ db: Database) throws {

@@ -35,12 +35,17 @@ extension Repository {
     /// Deletes a package and frees its bytes when no other package shares them.
     public func delete(id: Int64) throws -> Package {
         var freed: String?
+        var note: String?
+        defer { note.map { _ = unlink($0) } }
         let package = try catalog.exclusive({ db -> Package in
             guard let record = try PackageRecord.fetchOne(db, key: id) else {
                 throw StoreError.notFound("no package with id \(id)")
             }
             try record.delete(db)
-            if try !catalog.isReferenced(sha256: record.sha256, db) { freed = record.sha256 }
+            if try !catalog.isReferenced(sha256: record.sha256, db) {
+                freed = record.sha256
+                note = blobs.notePending(sha256: record.sha256)
+            }
             return record.package
         }, after: { _ in
             if let digest = freed { self.blobs.remove(sha256: digest) }

@@ -21,6 +21,10 @@ public final class Repository: Sendable {
         catalog = try Catalog(path: layout.catalogPath)
         blobs = BlobStore(layout: layout)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
+        let unreferenced = try freeBlobsOfInterruptedChanges()
+        if unreferenced > 0 {
+            logger.notice("freed \(unreferenced) blob(s) an earlier run left unreferenced")
+        }
         let stale = Self.clearTemporaryFiles(layout.temporaryDirectory)
         if stale > 0 {
             logger.notice("removed \(stale) unfinished upload(s) left by an earlier run")
@@ -41,10 +45,23 @@ public final class Repository: Sendable {
         }
     }
 
+    /// Counts unfinished uploads; the notes of `BlobStore.notePending` are removed silently.
     static func clearTemporaryFiles(_ dir: String) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         for name in names { unlink(dir + "/" + name) }
-        return names.count
+        return names.filter { !$0.hasPrefix(BlobStore.pendingPrefix) }.count
+    }
+
+    /// The blobs a crash caught between the blob move and the catalog commit (see
+    /// `BlobStore.notePending`): removed unless a package refers to them.
+    private func freeBlobsOfInterruptedChanges() throws -> Int {
+        var freed = 0
+        for digest in BlobStore.pendingDigests(in: layout.temporaryDirectory) where blobs.contains(sha256: digest) {
+            let free = try catalog.exclusive({ db in try !self.catalog.isReferenced(sha256: digest, db) },
+                                             after: { free in if free { self.blobs.remove(sha256: digest) } })
+            if free { freed += 1 }
+        }
+        return freed
     }
 
     public func blobPath(of package: Package) -> String { blobs.path(sha256: package.sha256) }

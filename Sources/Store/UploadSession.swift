@@ -17,6 +17,9 @@ public final class UploadSession: @unchecked Sendable {
     private var length: Int64 = 0
     private var inOrder = true
     private var expected: [String: String] = [:]
+    /// The first write or truncate that failed (a full disk, say): the bytes on disk are not
+    /// the bytes sent, so the upload can only fail; later writes and the seal report it.
+    private var failure: StoreError?
 
     init(fileName: String, uploader: String, directory: String) throws {
         self.fileName = fileName
@@ -41,14 +44,17 @@ public final class UploadSession: @unchecked Sendable {
 
     public func write(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try lock.withLock {
+            if let failure { throw failure }
             var done = 0
             while done < bytes.count {
                 let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     let e = errno
-                    throw e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
-                                                     : StoreError.io("writing \(fileName) failed", errno: e)
+                    let error = e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
+                                                           : StoreError.io("writing \(fileName) failed", errno: e)
+                    failure = error
+                    throw error
                 }
                 done += n
             }
@@ -65,8 +71,11 @@ public final class UploadSession: @unchecked Sendable {
 
     public func truncate(to newLength: Int64) throws {
         try lock.withLock {
+            if let failure { throw failure }
             guard ftruncate(fd, off_t(newLength)) == 0 else {
-                throw StoreError.io("truncating \(fileName) failed", errno: errno)
+                let error = StoreError.io("truncating \(fileName) failed", errno: errno)
+                failure = error
+                throw error
             }
             if newLength < hashedLength { inOrder = false }
             if newLength > length && newLength != hashedLength { inOrder = false }
@@ -86,6 +95,8 @@ public final class UploadSession: @unchecked Sendable {
     /// Makes the bytes durable and returns their digests.
     func seal() throws -> SealedUpload {
         try lock.withLock {
+            // A write that failed leaves a file that is not what was sent: never register it.
+            if let failure { throw failure }
             if !inOrder || hashedLength != length {
                 try rehashFromFile()
             }
