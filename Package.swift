@@ -65,7 +65,9 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["PkgfsFormats", "PkgfsModel"], path: "Tests/FormatsTests"),
         .testTarget(name: "StoreTests", dependencies: ["PkgfsStore", "PkgfsModel"], path: "Tests/StoreTests"),
         .testTarget(name: "TreeTests", dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel"], path: "Tests/TreeTests"),
-        .testTarget(name: "MountTests", dependencies: ["pkgfs"], path: "Tests/MountTests"),
-        .testTarget(name: "HTTPTests", dependencies: ["pkgfs", "PkgfsHTTP", "PkgfsStore", "PkgfsModel"], path: "Tests/HTTPTests"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MountTests", dependencies: ["pkgfs", "TestSupport"], path: "Tests/MountTests"),
+        .testTarget(name: "HTTPTests", dependencies: ["pkgfs", "PkgfsHTTP", "PkgfsStore", "PkgfsModel", "TestSupport"],
+                    path: "Tests/HTTPTests"),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `pkgfs mount --http`: the mount process serves the APIs from its own Repository, so an

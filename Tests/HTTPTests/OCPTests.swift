@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The OCP API of `pkgfs serve`, over real HTTP with curl.

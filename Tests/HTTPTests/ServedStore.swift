@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A temp store served by the real `pkgfs serve` on a free loopback port; stopped (SIGTERM)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Astra bundles through the mount (SPEC §5): each outcome, and a patch bundle's fields.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Uploads and reads at the same time (SPEC §4: bytes are registered once, same bytes stored

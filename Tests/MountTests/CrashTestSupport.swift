@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A bash command running in the background (an upload in flight, a writer held open), in a

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §4 durability: `kill -9` of the daemon while uploads are in flight loses no registered

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A full disk under the store (SPEC §4: a package is registered only after its bytes are

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §4: an RPM damaged before upload is kept as `corrupt`, the close fails with EIO, and

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// meta.json through a real mount, field by field against the format's own tools:

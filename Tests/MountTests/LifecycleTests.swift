@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Mounting, unmounting and the messages a user sees when something is off.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A temp store mounted with the real `pkgfs` binary; always unmounted, also when a test fails.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Real packages with a varied payload, built with the system's own tools (rpmbuild,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §3: reading a payload file streams — a large file inside an xz RPM reads back

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §3 through a real mount: `<PKG>/files/` is what the format's own tools extract —

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// OCP's PACKAGE_MANAGER permission (SPEC §4), checked with real commands run as other users.

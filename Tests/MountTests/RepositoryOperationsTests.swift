@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §2 and §4 beyond uploading: state, xattrs, lookups, search, deletes, live updates.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// After `kill -9` the mount point is stale ("Transport endpoint is not connected");

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// SPEC §2 and §4 through a real mount: cp into incoming/, browse, read back, meta.json.

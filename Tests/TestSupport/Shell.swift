@@ -1,18 +1,18 @@
 import Foundation
 
-/// Runs real commands the way a user on a build host would.
-struct ShellResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-    var ok: Bool { status == 0 }
-    var trimmed: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+/// Runs real commands the way a user on a build host would (shared by the mount and HTTP tests).
+public struct ShellResult {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+    public var ok: Bool { status == 0 }
+    public var trimmed: String { stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
 }
 
-enum Shell {
+public enum Shell {
     /// Runs `command` with bash; `environment` adds variables.
     @discardableResult
-    static func run(_ command: String, environment: [String: String] = [:]) -> ShellResult {
+    public static func run(_ command: String, environment: [String: String] = [:]) -> ShellResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = ["-c", command]
@@ -41,7 +41,7 @@ enum Shell {
     }
 
     /// Single-quotes `s` for bash.
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
