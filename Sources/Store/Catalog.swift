@@ -94,6 +94,29 @@ public final class Catalog: Sendable {
             try db.create(index: "payloadEntry_children", on: "payloadEntry",
                           columns: ["packageId", "parent", "name"], unique: true)
         }
+        migrator.registerMigration("v3: keyword search index") { db in
+            // search/<keyword> is a substring match on five columns: a trigram index answers it
+            // without reading every package. It holds no copy of the text (content=package);
+            // triggers keep it in step with every insert, update and delete.
+            let columns = "name, type, version, operatingSystem, architecture"
+            let new = "new.name, new.type, new.version, new.operatingSystem, new.architecture"
+            let old = "old.name, old.type, old.version, old.operatingSystem, old.architecture"
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE packageSearch USING fts5(\(columns), content='package', content_rowid='id',
+                                                             tokenize='trigram');
+                INSERT INTO packageSearch(packageSearch) VALUES ('rebuild');
+                CREATE TRIGGER packageSearch_insert AFTER INSERT ON package BEGIN
+                    INSERT INTO packageSearch(rowid, \(columns)) VALUES (new.id, \(new));
+                END;
+                CREATE TRIGGER packageSearch_delete AFTER DELETE ON package BEGIN
+                    INSERT INTO packageSearch(packageSearch, rowid, \(columns)) VALUES ('delete', old.id, \(old));
+                END;
+                CREATE TRIGGER packageSearch_update AFTER UPDATE OF \(columns) ON package BEGIN
+                    INSERT INTO packageSearch(packageSearch, rowid, \(columns)) VALUES ('delete', old.id, \(old));
+                    INSERT INTO packageSearch(rowid, \(columns)) VALUES (new.id, \(new));
+                END;
+                """)
+        }
         return migrator
     }
 

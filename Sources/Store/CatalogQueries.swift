@@ -4,36 +4,69 @@ import PkgfsModel
 
 /// Reads the tree needs: each answers one directory or one lookup with one indexed query.
 extension Catalog {
+    // The directory levels are the columns of the `package_tree` index. Their distinct values
+    // are read by a loose index scan: one seek per distinct value instead of a pass over every
+    // package under the directory (a million packages make that pass a tenth of a second).
+
     public func types() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT dirType FROM package ORDER BY 1") }
+        try read { db in try String.fetchAll(db, sql: Self.distinctLevel("dirType", under: []), arguments: []) }
     }
 
     public func operatingSystems(type: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: "SELECT DISTINCT dirOS FROM package WHERE dirType = ? ORDER BY 1",
-                                arguments: [type])
+            try String.fetchAll(db, sql: Self.distinctLevel("dirOS", under: ["dirType"]), arguments: [type])
         }
     }
 
     public func architectures(type: String, os: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: """
-                SELECT DISTINCT dirArch FROM package WHERE dirType = ? AND dirOS = ? ORDER BY 1
-                """, arguments: [type, os])
+            try String.fetchAll(db, sql: Self.distinctLevel("dirArch", under: ["dirType", "dirOS"]),
+                                arguments: [type, os])
         }
     }
 
     /// Each version directory of an arch directory with the format of its packages
     /// (the format picks the ordering).
     public func versions(type: String, os: String, arch: String) throws -> [(version: String, format: PackageFormat)] {
-        try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT dirVersion, MIN(format) AS format FROM package
-                WHERE dirType = ? AND dirOS = ? AND dirArch = ? GROUP BY dirVersion
-                """, arguments: [type, os, arch]).map {
+        let sql = """
+            WITH RECURSIVE level(v) AS (\(Self.distinctLevelSteps("dirVersion", under: ["dirType", "dirOS", "dirArch"])))
+            SELECT v AS dirVersion,
+                   (SELECT MIN(format) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS format
+            FROM level WHERE v IS NOT NULL
+            """
+        return try read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [type, os, arch]).map {
                 (version: $0["dirVersion"] as String, format: PackageFormat(rawValue: $0["format"]) ?? .file)
             }
         }
+    }
+
+    /// Whether any package lives under the directory given by the leading levels (type, os,
+    /// arch, version): one index seek, for lookups that only need to know the name exists.
+    public func hasPackages(under levels: [String]) throws -> Bool {
+        let columns = ["dirType", "dirOS", "dirArch", "dirVersion"].prefix(levels.count)
+        let clause = columns.map { "\($0) = ?" }.joined(separator: " AND ")
+        return try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM package WHERE \(clause))",
+                              arguments: StatementArguments(levels)) ?? false
+        }
+    }
+
+    /// `SELECT` of the distinct values of `column` under equal values of `under` (bound as ?1, ?2...),
+    /// ordered, by a recursive seek on the `package_tree` index.
+    static func distinctLevel(_ column: String, under: [String]) -> String {
+        "WITH RECURSIVE level(v) AS (\(distinctLevelSteps(column, under: under))) SELECT v FROM level WHERE v IS NOT NULL"
+    }
+
+    static func distinctLevelSteps(_ column: String, under: [String]) -> String {
+        let fixed = under.enumerated().map { "\($1) = ?\($0 + 1)" }
+        let first = (["1"] + fixed).joined(separator: " AND ")
+        let next = (fixed + ["\(column) > level.v"]).joined(separator: " AND ")
+        return """
+            SELECT (SELECT MIN(\(column)) FROM package WHERE \(first))
+            UNION ALL
+            SELECT (SELECT MIN(\(column)) FROM package WHERE \(next)) FROM level WHERE level.v IS NOT NULL
+            """
     }
 
     public func packages(type: String, os: String, arch: String, version: String) throws -> [PackageSummary] {
@@ -67,13 +100,30 @@ extension Catalog {
         try summaries(where: "sha256 = ? ORDER BY createdAt DESC, id DESC", [sha256])
     }
 
+    /// Every package's id and uuid, by id: the names of by-id/, without loading whole rows.
+    public func idsAndUUIDs() throws -> [(id: Int64, uuid: String)] {
+        try read { db in
+            var all: [(id: Int64, uuid: String)] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, uuid FROM package ORDER BY id")
+            while let row = try rows.next() { all.append((row[0], row[1])) }
+            return all
+        }
+    }
+
     public func allSummaries() throws -> [PackageSummary] {
         try summaries(where: "1 ORDER BY id", [])
     }
 
     /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword,
-    /// case-insensitively; newest upload first.
+    /// case-insensitively; newest upload first. Keywords of three characters or more are
+    /// answered by the trigram index; shorter ones (which trigrams cannot index) by a scan.
     public func search(keyword: String) throws -> [PackageSummary] {
+        if keyword.count >= 3 {
+            let phrase = "\"" + keyword.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            return try summaries(where: """
+                id IN (SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?) ORDER BY createdAt DESC, id DESC
+                """, [phrase])
+        }
         let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
         let pattern = "%\(escaped)%"

@@ -81,13 +81,22 @@ final class PayloadCatalogTests: XCTestCase {
         let queue = try DatabaseQueue(path: path)
         var v1 = DatabaseMigrator()
         v1.registerMigration("v1: packages and receipts") { db in
-            try db.execute(sql: "CREATE TABLE package (id INTEGER PRIMARY KEY AUTOINCREMENT)")
+            // The columns later migrations read (the search index of v3 covers these five).
+            try db.execute(sql: """
+                CREATE TABLE package (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, type TEXT, version TEXT,
+                                      operatingSystem TEXT, architecture TEXT)
+                """)
+            try db.execute(sql: "INSERT INTO package (name, type, version, operatingSystem, architecture) VALUES ('oceanbase-ce', 'OB_SERVER_INSTALL_PACKAGE', '4.2.1', 'el7', 'x86_64')")
         }
         try v1.migrate(queue)
         try queue.close()
         let catalog = try Catalog(path: path)
         XCTAssertNil(try catalog.payloadContainer(packageID: 1))
         XCTAssertEqual(try catalog.payloadEntryCount(packageID: 1), 0)
+        let indexed = try catalog.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH '\"EANBASE-C\"'")
+        }
+        XCTAssertEqual(indexed, 1, "packages from before the search index are indexed by the migration")
     }
 
     private func upload(_ path: String, to repository: Repository) throws -> PkgfsModel.Package {
