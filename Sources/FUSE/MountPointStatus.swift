@@ -19,7 +19,13 @@ public enum MountPointStatus: Equatable, Sendable {
             default: return .missing
             }
         }
-        if let type = MountTable.fsType(at: path) { return .mounted(fsType: type) }
+        if let type = MountTable.fsType(at: path) {
+            // stat may be answered from the kernel's attribute cache after the daemon died;
+            // statfs always reaches the daemon, so it tells a live mount from a dead one.
+            var fs = statvfs()
+            if statvfs(path, &fs) != 0 && errno == ENOTCONN { return .stale }
+            return .mounted(fsType: type)
+        }
         return st.st_mode & S_IFMT == S_IFDIR ? .ready : .notADirectory
     }
 }
