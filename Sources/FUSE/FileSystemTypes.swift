@@ -41,8 +41,24 @@ public struct Entry: Sendable, Equatable {
     }
 }
 
+/// One opened directory's names, made by `opendir` and paged by the binding (which adds "."
+/// and ".."). Index 0 is the first name after those.
+public protocol DirectoryListing: AnyObject, Sendable {
+    var count: Int { get }
+    /// For readdir: the name, its type, and its inode number if it has one already
+    /// (`DirectoryEntry.unknownIno` otherwise: numbering every name of a huge directory would
+    /// keep them all in memory, and the kernel asks again with lookup before using one).
+    func entry(at index: Int) -> DirectoryEntry
+    /// For readdirplus: the name's full entry. Takes one lookup reference on its inode, as a
+    /// lookup does; nil when the entry cannot be had (the kernel then looks the name up).
+    func entryPlus(at index: Int) -> Entry?
+}
+
 /// One name in a directory listing.
 public struct DirectoryEntry: Sendable, Equatable {
+    /// libfuse's FUSE_UNKNOWN_INO: a listed name whose inode is given out at lookup.
+    public static let unknownIno: UInt64 = 0xffff_ffff
+
     public var name: String
     public var ino: UInt64
     /// `S_IFDIR`, `S_IFREG`, `S_IFLNK` (type bits only are needed).

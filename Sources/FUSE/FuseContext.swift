@@ -8,7 +8,7 @@ final class FuseContext: @unchecked Sendable {
     let fs: any LowLevelFileSystem
     let logger: Logger
     private let lock = NSLock()
-    private var listings: [UInt64: [DirectoryEntry]] = [:]
+    private var listings: [UInt64: any DirectoryListing] = [:]
     private var nextListing: UInt64 = 1
 
     init(fs: any LowLevelFileSystem, logger: Logger) {
@@ -17,7 +17,7 @@ final class FuseContext: @unchecked Sendable {
     }
 
     /// Keeps a directory snapshot for the lifetime of one opendir, so paging is consistent.
-    func storeListing(_ entries: [DirectoryEntry]) -> UInt64 {
+    func storeListing(_ entries: any DirectoryListing) -> UInt64 {
         lock.withLock {
             let id = nextListing
             nextListing += 1
@@ -26,12 +26,18 @@ final class FuseContext: @unchecked Sendable {
         }
     }
 
-    func listing(_ id: UInt64) -> [DirectoryEntry]? {
+    func listing(_ id: UInt64) -> (any DirectoryListing)? {
         lock.withLock { listings[id] }
     }
 
-    func dropListing(_ id: UInt64) {
-        _ = lock.withLock { listings.removeValue(forKey: id) }
+    @discardableResult
+    func dropListing(_ id: UInt64) -> (any DirectoryListing)? {
+        lock.withLock { listings.removeValue(forKey: id) }
+    }
+
+    /// Returns freed heap pages to the system (glibc keeps them otherwise).
+    func releaseMemory() {
+        _ = malloc_trim(0)
     }
 
     static func from(_ req: fuse_req_t?) -> FuseContext {

@@ -89,6 +89,10 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         queue.sync {}
     }
 
+    func waitUntilSent() {
+        drain()
+    }
+
     func invalidateEntry(parent: UInt64, name: String) {
         queue.async {
             let rc = fuse_lowlevel_notify_inval_entry(self.session, parent, name, name.utf8.count)

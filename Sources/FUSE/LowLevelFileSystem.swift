@@ -11,8 +11,11 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     func getattr(_ ino: UInt64) throws -> Entry
     func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry
     func readlink(_ ino: UInt64) throws -> String
-    /// The whole listing, without "." and "..": the binding adds those and pages it.
-    func readdir(_ ino: UInt64) throws -> [DirectoryEntry]
+    /// The listing of a directory for one opendir, without "." and "..": the binding adds those
+    /// and pages it.
+    func opendir(_ ino: UInt64) throws -> any DirectoryListing
+    /// The kernel dropped `count` references (lookups, creates, readdirplus entries) to `ino`.
+    func forget(_ ino: UInt64, count: UInt64)
     func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply
     func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8]
     func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int
@@ -37,6 +40,9 @@ public protocol KernelCacheNotifier: Sendable {
     func invalidateEntry(parent: UInt64, name: String)
     /// Forget the attributes and cached data of `ino`.
     func invalidateInode(_ ino: UInt64)
+    /// Returns once everything asked so far has reached the kernel. Only from handlers that hold
+    /// no kernel lock the invalidations need (flush, release), never from lookup, unlink, setattr...
+    func waitUntilSent()
 }
 
 extension LowLevelFileSystem {
@@ -44,6 +50,7 @@ extension LowLevelFileSystem {
         throw FSError(EPERM)
     }
     public func readlink(_ ino: UInt64) throws -> String { throw FSError(EINVAL) }
+    public func forget(_ ino: UInt64, count: UInt64) {}
     public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {
         throw FSError(EBADF)
     }

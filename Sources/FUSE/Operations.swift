@@ -35,8 +35,17 @@ func makeOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error, ctx, "lookup \(parent)/\(n)") }
     }
 
-    ops.forget = { req, _, _ in fuse_reply_none(req) }
-    ops.forget_multi = { req, _, _ in fuse_reply_none(req) }
+    ops.forget = { req, ino, count in
+        FuseContext.from(req).fs.forget(ino, count: count)
+        fuse_reply_none(req)
+    }
+    ops.forget_multi = { req, count, forgets in
+        let ctx = FuseContext.from(req)
+        if let forgets {
+            for i in 0..<count { ctx.fs.forget(forgets[i].ino, count: forgets[i].nlookup) }
+        }
+        fuse_reply_none(req)
+    }
 
     ops.getattr = { req, ino, _ in
         let ctx = FuseContext.from(req)
@@ -77,28 +86,23 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.opendir = { req, ino, fi in
         let ctx = FuseContext.from(req)
         do {
-            // "." and ".." are added once here: readdir is called once per kernel page of a
-            // listing, and must not copy the whole listing each time.
-            let directory = UInt32(Glibc.S_IFDIR)
-            let dots = [DirectoryEntry(name: ".", ino: ino, mode: directory),
-                        DirectoryEntry(name: "..", ino: 1, mode: directory)]
-            let entries = dots + (try ctx.fs.readdir(ino))
-            fi?.pointee.fh = ctx.storeListing(entries)
+            fi?.pointee.fh = ctx.storeListing(try ctx.fs.opendir(ino))
             fuse_reply_open(req, fi)
         } catch { replyError(req, error, ctx, "opendir \(ino)") }
     }
 
-    ops.readdir = { req, _, size, offset, fi in
+    // Offsets count "." and ".." first, then the listing's names: offset k resumes at name k.
+    ops.readdir = { req, ino, size, offset, fi in
         let ctx = FuseContext.from(req)
-        guard let fi, let all = ctx.listing(fi.pointee.fh) else {
+        guard let fi, let listing = ctx.listing(fi.pointee.fh) else {
             fuse_reply_err(req, EBADF)
             return
         }
         var buffer = [CChar](repeating: 0, count: size)
         var used = 0
         var index = Int(offset)
-        while index < all.count {
-            let e = all[index]
+        while index < listing.count + 2 {
+            let e = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
             var st = stat()
             st.st_ino = UInt(e.ino)
             st.st_mode = e.mode
@@ -112,9 +116,50 @@ func makeOperations() -> fuse_lowlevel_ops {
         buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
     }
 
+    // Names with their attributes, so `ls -l`, `find` and `stat` of what was listed need no
+    // lookup round trip each. "." and ".." go without (ino 0), as does a name whose entry
+    // cannot be had: the kernel looks it up as usual.
+    ops.readdirplus = { req, ino, size, offset, fi in
+        let ctx = FuseContext.from(req)
+        guard let fi, let listing = ctx.listing(fi.pointee.fh) else {
+            fuse_reply_err(req, EBADF)
+            return
+        }
+        var buffer = [CChar](repeating: 0, count: size)
+        var used = 0
+        var index = Int(offset)
+        while index < listing.count + 2 {
+            var param = fuse_entry_param()
+            let name: String
+            if index >= 2, let entry = listing.entryPlus(at: index - 2) {
+                name = listing.entry(at: index - 2).name
+                param = entryParam(entry)
+            } else {
+                let e = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
+                name = e.name
+                param.attr.st_ino = UInt(e.ino)
+                param.attr.st_mode = e.mode
+            }
+            let needed = buffer.withUnsafeMutableBufferPointer { buf in
+                fuse_add_direntry_plus(req, buf.baseAddress! + used, size - used, name, &param, off_t(index + 1))
+            }
+            if used + needed > size {
+                // Not sent, so the kernel holds no reference for it: give back the one taken.
+                if param.ino != 0 { ctx.fs.forget(param.ino, count: 1) }
+                break
+            }
+            used += needed
+            index += 1
+        }
+        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
+    }
+
     ops.releasedir = { req, _, fi in
         let ctx = FuseContext.from(req)
-        if let fi { ctx.dropListing(fi.pointee.fh) }
+        if let fi, (ctx.dropListing(fi.pointee.fh)?.count ?? 0) >= 100_000 {
+            // A huge listing leaves its pages to malloc, which keeps them; give them back.
+            ctx.releaseMemory()
+        }
         fuse_reply_err(req, 0)
     }
 
@@ -256,4 +301,10 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
 
     return ops
+}
+
+/// "." (index 0) and ".." (index 1) of directory `ino`; ".." is answered as the root, which the
+/// kernel never uses (it keeps its own parent links).
+private func dotEntry(_ index: Int, _ ino: fuse_ino_t) -> DirectoryEntry {
+    DirectoryEntry(name: index == 0 ? "." : "..", ino: index == 0 ? ino : 1, mode: UInt32(Glibc.S_IFDIR))
 }

@@ -21,9 +21,11 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let mountPoint: String
     private(set) var notifier: (any KernelCacheNotifier)?
 
-    /// Cache lifetimes: long for what never changes, short (and invalidated on change) for the rest.
-    static let immutableTimeout: Double = 3600
-    static let mutableTimeout: Double = 1
+    /// Cache lifetimes. Whatever the catalog changes is invalidated in the kernel when it changes
+    /// (`packageChanged`), so names and attributes may be kept long; only `incoming/`, where
+    /// names turn from uploads into receipts under the kernel's feet, is kept briefly.
+    static let cachedTimeout: Double = 3600
+    static let incomingTimeout: Double = 1
 
     public init(repository: Repository, mountPoint: String, access: AccessPolicy, logger: Logger) {
         self.repository = repository
@@ -44,8 +46,23 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         guard let child = try mapped({ try resolve(name, in: parentNode) }) else {
             throw FSError.notFound("\(name) not found")
         }
-        let ino = inodes.ino(for: child, parent: parent, name: name)
-        return try entry(for: child, ino: ino)
+        return try referencedEntry(for: child, parent: parent, name: name)
+    }
+
+    /// The entry of `node` as the kernel is about to hold it: one more reference on its inode
+    /// (given back here if the entry cannot be made).
+    func referencedEntry(for node: Node, parent: UInt64, name: String) throws -> Entry {
+        let ino = inodes.reference(node, parent: parent, name: name)
+        do {
+            return try entry(for: node, ino: ino)
+        } catch {
+            inodes.forget(ino, count: 1)
+            throw error
+        }
+    }
+
+    public func forget(_ ino: UInt64, count: UInt64) {
+        inodes.forget(ino, count: count)
     }
 
     public func getattr(_ ino: UInt64) throws -> Entry {
@@ -53,13 +70,16 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         return try entry(for: node, ino: ino)
     }
 
-    public func readdir(_ ino: UInt64) throws -> [DirectoryEntry] {
+    public func opendir(_ ino: UInt64) throws -> any DirectoryListing {
         guard let node = inodes.node(ino) else { throw FSError.notFound() }
         guard node.isDirectory else { throw FSError(ENOTDIR) }
-        return try mapped { try children(of: node) }.map { name, child in
-            let childIno = inodes.ino(for: child, parent: ino, name: name)
-            return DirectoryEntry(name: name, ino: childIno, mode: fileType(of: child))
-        }
+        return TreeListing(tree: self, directory: ino, children: try mapped { try children(of: node) })
+    }
+
+    /// The names of a directory with their inode numbers, for tests and tools (not the kernel).
+    public func readdir(_ ino: UInt64) throws -> [DirectoryEntry] {
+        let listing = try opendir(ino)
+        return (0..<listing.count).map { listing.entry(at: $0) }
     }
 
     public func readlink(_ ino: UInt64) throws -> String {
@@ -79,14 +99,15 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
 
     func entry(for node: Node, ino: UInt64) throws -> Entry {
         let attributes = try mapped { try self.attributes(of: node, ino: ino) }
-        let timeout = isImmutable(node) ? Self.immutableTimeout : Self.mutableTimeout
+        let timeout = cacheTimeout(of: node)
         return Entry(attributes: attributes, entryTimeout: timeout, attributeTimeout: timeout)
     }
 
-    private func isImmutable(_ node: Node) -> Bool {
+    private func cacheTimeout(of node: Node) -> Double {
         switch node {
-        case .original, .sha256Link, .filesDir, .payload: return true
-        default: return false
+        case .upload: return 0
+        case .incoming, .receipt: return Self.incomingTimeout
+        default: return Self.cachedTimeout
         }
     }
 

@@ -14,18 +14,18 @@ extension PackageTree {
             case "by-sha1": return .bySHA1
             case "by-sha256": return .bySHA256
             case "search": return .search
-            default: return try catalog.operatingSystems(type: name).isEmpty ? nil : .typeDir(name)
+            default: return try catalog.hasPackages(under: [name]) ? .typeDir(name) : nil
             }
         case .incoming:
             if let upload = handles.upload(named: name) { return .upload(upload.handle) }
             return try catalog.receipt(fileName: name) == nil ? nil : .receipt(name)
         case let .typeDir(t):
-            return try catalog.architectures(type: t, os: name).isEmpty ? nil : .osDir(t, name)
+            return try catalog.hasPackages(under: [t, name]) ? .osDir(t, name) : nil
         case let .osDir(t, o):
-            return try catalog.versions(type: t, os: o, arch: name).isEmpty ? nil : .archDir(t, o, name)
+            return try catalog.hasPackages(under: [t, o, name]) ? .archDir(t, o, name) : nil
         case let .archDir(t, o, a):
             if name == "latest" { return .latest(t, o, a) }
-            return try catalog.packages(type: t, os: o, arch: a, version: name).isEmpty ? nil : .versionDir(t, o, a, name)
+            return try catalog.hasPackages(under: [t, o, a, name]) ? .versionDir(t, o, a, name) : nil
         case let .versionDir(t, o, a, v):
             let location = PackageLocation(type: t, os: o, arch: a, version: v, name: name)
             return try catalog.summary(at: location).map { .package($0.id) }
@@ -83,7 +83,13 @@ extension PackageTree {
             let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
             return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
         case .byID:
-            return try catalog.allSummaries().flatMap { [(String($0.id), Node.idLink(String($0.id))), ($0.uuid, .idLink($0.uuid))] }
+            var names: [(String, Node)] = []
+            for (id, uuid) in try catalog.idsAndUUIDs() {
+                let number = String(id)
+                names.append((number, .idLink(number)))
+                names.append((uuid, .idLink(uuid)))
+            }
+            return names
         case .bySHA1:
             return try catalog.distinctDigests(.sha1).map { ($0, .sha1Link($0)) }
         case .bySHA256:

@@ -19,8 +19,7 @@ extension PackageTree {
         let session = try mapped { try repository.beginUpload(fileName: name, uploader: AccessPolicy.userName(caller.uid)) }
         let upload = Upload(name: name, session: session)
         let handle = handles.add(.upload(upload))
-        let ino = inodes.ino(for: .upload(handle), parent: parent, name: name)
-        var entry = try self.entry(for: .upload(handle), ino: ino)
+        var entry = try referencedEntry(for: .upload(handle), parent: parent, name: name)
         // Not cached: once closed the name becomes the receipt link, a different inode.
         entry.entryTimeout = 0
         entry.attributeTimeout = 0
@@ -44,10 +43,14 @@ extension PackageTree {
     }
 
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {
+        // What the kernel cached about the package is gone before close() returns, so the
+        // caller's next stat or lookup sees the change (flush holds no lock the kernel needs).
         switch handles.get(handle) {
         case .upload(let upload)?:
+            defer { notifier?.waitUntilSent() }
             try finish(upload, caller: caller).get()
         case .stateWrite(let write)?:
+            defer { notifier?.waitUntilSent() }
             try applyState(write)
         default:
             break

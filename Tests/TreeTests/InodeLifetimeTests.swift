@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import PkgfsFUSE
+import PkgfsStore
+@testable import PkgfsTree
+import XCTest
+
+/// Inode numbers live as long as the kernel holds them: memory follows the kernel's cache,
+/// not the size of the catalog (issue 8: RSS at a million packages).
+final class InodeLifetimeTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "pkgfs-inode-test-" + UUID().uuidString.prefix(8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func makeTree() throws -> PackageTree {
+        PackageTree(repository: try Repository(root: root), mountPoint: "/mnt/pkgfs",
+                    access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil),
+                    logger: Logger(label: "test"))
+    }
+
+    func testLookupsAreCountedAndForgetDropsTheNumber() throws {
+        let tree = try makeTree()
+        let first = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
+        let second = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
+        XCTAssertEqual(first, second, "one node, one number while the kernel holds it")
+        tree.forget(first, count: 1)
+        XCTAssertEqual(tree.inodes.node(first), .incoming, "one reference is still held")
+        tree.forget(first, count: 1)
+        XCTAssertNil(tree.inodes.node(first), "no reference left: the number is dropped")
+        let again = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
+        XCTAssertNotEqual(again, first, "numbers are never reused")
+        tree.forget(InodeTable.rootIno, count: 99)
+        XCTAssertEqual(tree.inodes.node(InodeTable.rootIno), .root, "the root is never forgotten")
+    }
+
+    func testPlainListingNumbersNothingAndReaddirplusTakesAReference() throws {
+        let tree = try makeTree()
+        let before = tree.inodes.count
+        let listing = try tree.opendir(InodeTable.rootIno)
+        let names = (0..<listing.count).map { listing.entry(at: $0) }
+        XCTAssertEqual(names.map(\.name), ["incoming", "by-id", "by-sha1", "by-sha256", "search"])
+        XCTAssertTrue(names.allSatisfy { $0.ino == DirectoryEntry.unknownIno })
+        XCTAssertEqual(tree.inodes.count, before, "a plain listing holds no numbers")
+
+        let plus = try XCTUnwrap(listing.entryPlus(at: 0))
+        XCTAssertEqual(plus.attributes.mode & UInt32(S_IFMT), UInt32(S_IFDIR))
+        XCTAssertGreaterThan(plus.entryTimeout, 0)
+        XCTAssertEqual(listing.entry(at: 0).ino, plus.attributes.ino, "a numbered name keeps its number in listings")
+        XCTAssertEqual(try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino, plus.attributes.ino)
+        tree.forget(plus.attributes.ino, count: 2)
+        XCTAssertEqual(tree.inodes.count, before)
+    }
+
+    func testUploadNamesAreNeverCachedAndTheRestIsCachedLong() throws {
+        let tree = try makeTree()
+        let incoming = try tree.lookup(parent: InodeTable.rootIno, name: "incoming")
+        XCTAssertLessThanOrEqual(incoming.entryTimeout, 1, "incoming/ changes under the kernel's feet")
+        let (entry, reply) = try tree.create(parent: incoming.attributes.ino, name: "x-1.0.tar.gz", mode: 0o644,
+                                             flags: O_WRONLY, caller: Caller(uid: 0, gid: 0, pid: 0))
+        XCTAssertEqual(entry.entryTimeout, 0)
+        tree.release(entry.attributes.ino, handle: reply.handle)
+        let byID = try tree.lookup(parent: InodeTable.rootIno, name: "by-id")
+        XCTAssertGreaterThanOrEqual(byID.entryTimeout, 60, "invalidated on change, so cached long")
+    }
+}
