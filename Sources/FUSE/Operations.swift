@@ -98,7 +98,9 @@ func makeOperations() -> fuse_lowlevel_ops {
             fuse_reply_err(req, EBADF)
             return
         }
-        var buffer = [CChar](repeating: 0, count: size)
+        // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+        defer { buffer.deallocate() }
         var used = 0
         var index = Int(offset)
         while index < listing.count + 2 {
@@ -106,14 +108,12 @@ func makeOperations() -> fuse_lowlevel_ops {
             var st = stat()
             st.st_ino = UInt(e.ino)
             st.st_mode = e.mode
-            let needed = buffer.withUnsafeMutableBufferPointer { buf in
-                fuse_add_direntry(req, buf.baseAddress! + used, size - used, e.name, &st, off_t(index + 1))
-            }
+            let needed = fuse_add_direntry(req, buffer + used, size - used, e.name, &st, off_t(index + 1))
             if used + needed > size { break }
             used += needed
             index += 1
         }
-        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
+        fuse_reply_buf(req, buffer, used)
     }
 
     // Names with their attributes, so `ls -l`, `find` and `stat` of what was listed need no
@@ -125,7 +125,9 @@ func makeOperations() -> fuse_lowlevel_ops {
             fuse_reply_err(req, EBADF)
             return
         }
-        var buffer = [CChar](repeating: 0, count: size)
+        // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+        defer { buffer.deallocate() }
         var used = 0
         var index = Int(offset)
         while index < listing.count + 2 {
@@ -140,9 +142,7 @@ func makeOperations() -> fuse_lowlevel_ops {
                 param.attr.st_ino = UInt(e.ino)
                 param.attr.st_mode = e.mode
             }
-            let needed = buffer.withUnsafeMutableBufferPointer { buf in
-                fuse_add_direntry_plus(req, buf.baseAddress! + used, size - used, name, &param, off_t(index + 1))
-            }
+            let needed = fuse_add_direntry_plus(req, buffer + used, size - used, name, &param, off_t(index + 1))
             if used + needed > size {
                 // Not sent, so the kernel holds no reference for it: give back the one taken.
                 if param.ino != 0 { ctx.fs.forget(param.ino, count: 1) }
@@ -151,7 +151,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             used += needed
             index += 1
         }
-        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
+        fuse_reply_buf(req, buffer, used)
     }
 
     ops.releasedir = { req, _, fi in

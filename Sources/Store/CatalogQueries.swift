@@ -9,18 +9,18 @@ extension Catalog {
     // package under the directory (a million packages make that pass a tenth of a second).
 
     public func types() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: Self.distinctLevel("dirType", under: []), arguments: []) }
+        try read { db in try String.fetchAll(cached: db, sql: Self.distinctLevel("dirType", under: []), arguments: []) }
     }
 
     public func operatingSystems(type: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: Self.distinctLevel("dirOS", under: ["dirType"]), arguments: [type])
+            try String.fetchAll(cached: db, sql: Self.distinctLevel("dirOS", under: ["dirType"]), arguments: [type])
         }
     }
 
     public func architectures(type: String, os: String) throws -> [String] {
         try read { db in
-            try String.fetchAll(db, sql: Self.distinctLevel("dirArch", under: ["dirType", "dirOS"]),
+            try String.fetchAll(cached: db, sql: Self.distinctLevel("dirArch", under: ["dirType", "dirOS"]),
                                 arguments: [type, os])
         }
     }
@@ -35,7 +35,7 @@ extension Catalog {
             FROM level WHERE v IS NOT NULL
             """
         return try read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [type, os, arch]).map {
+            try Row.fetchAll(cached: db, sql: sql, arguments: [type, os, arch]).map {
                 (version: $0["dirVersion"] as String, format: PackageFormat(rawValue: $0["format"]) ?? .file)
             }
         }
@@ -47,7 +47,7 @@ extension Catalog {
         let columns = ["dirType", "dirOS", "dirArch", "dirVersion"].prefix(levels.count)
         let clause = columns.map { "\($0) = ?" }.joined(separator: " AND ")
         return try read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM package WHERE \(clause))",
+            try Bool.fetchOne(cached: db, sql: "SELECT EXISTS (SELECT 1 FROM package WHERE \(clause))",
                               arguments: StatementArguments(levels)) ?? false
         }
     }
@@ -135,7 +135,7 @@ extension Catalog {
     }
 
     public func package(id: Int64) throws -> Package? {
-        try read { db in try PackageRecord.fetchOne(db, key: id)?.package }
+        try read { db in try PackageRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM package WHERE id = ?"), arguments: [id])?.package }
     }
 
     public func packageCount() throws -> Int {
@@ -144,7 +144,7 @@ extension Catalog {
 
     public func receipts() throws -> [(fileName: String, location: PackageLocation)] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(cached: db, sql: """
                 SELECT r.fileName, p.dirType, p.dirOS, p.dirArch, p.dirVersion, p.dirName
                 FROM receipt r JOIN package p ON p.id = r.packageId ORDER BY r.fileName
                 """).map { ($0["fileName"], Self.location($0)) }
@@ -153,7 +153,7 @@ extension Catalog {
 
     public func receipt(fileName: String) throws -> PackageLocation? {
         try read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(cached: db, sql: """
                 SELECT p.dirType, p.dirOS, p.dirArch, p.dirVersion, p.dirName
                 FROM receipt r JOIN package p ON p.id = r.packageId WHERE r.fileName = ?
                 """, arguments: [fileName]).map(Self.location)
@@ -163,11 +163,11 @@ extension Catalog {
     public enum DigestKind: String, Sendable { case sha1, sha256 }
 
     public func distinctDigests(_ kind: DigestKind) throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1") }
+        try read { db in try String.fetchAll(cached: db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1") }
     }
 
     public func referencedDigests() throws -> Set<String> {
-        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM package")) }
+        try read { db in Set(try String.fetchAll(cached: db, sql: "SELECT DISTINCT sha256 FROM package")) }
     }
 
     // MARK: - plumbing
@@ -178,7 +178,7 @@ extension Catalog {
 
     private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.summaryColumns) FROM package WHERE \(clause)",
+            try Row.fetchAll(cached: db, sql: "SELECT \(Self.summaryColumns) FROM package WHERE \(clause)",
                              arguments: arguments).map(Self.summary)
         }
     }
@@ -196,7 +196,9 @@ extension Catalog {
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            // Outside a transaction: each of these reads is one statement, which SQLite runs on
+            // one snapshot anyway, and BEGIN/COMMIT around it cost more than the query.
+            return try pool.unsafeRead(body)
         } catch let error as DatabaseError {
             throw StoreError.io("catalog read failed: \(error.message ?? "\(error)")", errno: EIO)
         }

@@ -10,7 +10,7 @@ extension Catalog {
     /// rpm/deb/tar/zip, or its payload could not be listed).
     public func payloadContainer(packageID: Int64) throws -> PayloadContainer? {
         try read { db in
-            try String.fetchOne(db, sql: "SELECT container FROM payload WHERE packageId = ?",
+            try String.fetchOne(cached: db, sql: "SELECT container FROM payload WHERE packageId = ?",
                                 arguments: [packageID]).flatMap(PayloadContainer.init(rawValue:))
         }
     }
@@ -18,7 +18,7 @@ extension Catalog {
     /// The entries directly inside directory `directory` ("" for the payload root), by name.
     public func payloadChildren(packageID: Int64, directory: String) throws -> [PayloadEntry] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(cached: db, sql: """
                 SELECT \(Self.payloadColumns) FROM payloadEntry
                 WHERE packageId = ? AND parent = ? ORDER BY name
                 """, arguments: [packageID, directory]).map(Self.payloadEntry)
@@ -28,7 +28,7 @@ extension Catalog {
     /// The entry at normalized path `path` (`usr/bin/hello`).
     public func payloadEntry(packageID: Int64, path: String) throws -> PayloadEntry? {
         try read { db in
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(cached: db, sql: """
                 SELECT \(Self.payloadColumns) FROM payloadEntry WHERE packageId = ? AND path = ?
                 """, arguments: [packageID, path]).map(Self.payloadEntry)
         }
@@ -37,7 +37,7 @@ extension Catalog {
     /// Number of entries recorded for a package (0 when it has no payload).
     public func payloadEntryCount(packageID: Int64) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payloadEntry WHERE packageId = ?",
+            try Int.fetchOne(cached: db, sql: "SELECT COUNT(*) FROM payloadEntry WHERE packageId = ?",
                              arguments: [packageID]) ?? 0
         }
     }

@@ -43,11 +43,14 @@ extension PackageTree {
     public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {
         switch handles.get(handle) {
         case .blob(let fd)?:
-            var buffer = [UInt8](repeating: 0, count: size)
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, size, off_t(offset)) }
-            guard n >= 0 else { throw FSError(EIO, "reading blob failed: \(String(cString: strerror(errno)))") }
-            buffer.removeLast(size - n)
-            return buffer
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                let n = pread(fd, buffer.baseAddress!, size, off_t(offset))
+                if n < 0 { failure = errno }
+                count = max(n, 0)
+            }
+            guard failure == 0 else { throw FSError(EIO, "reading blob failed: \(String(cString: strerror(failure)))") }
+            return bytes
         case .bytes(let bytes)?:
             guard offset < bytes.count else { return [] }
             let start = Int(offset)
