@@ -93,12 +93,13 @@ extension Repository {
                                         size: registered.size)
         // The row stays where the first look filed it. A bundle whose full read names
         // another package than its first `package.json` did (two root package.json members)
-        // is ambiguous: corrupt, and said so.
-        if analysis.problems.isEmpty
+        // is ambiguous: corrupt, and said so; meta.json keeps the manifest it was filed by.
+        let ambiguous = analysis.problems.isEmpty
             && (analysis.format != registered.format || analysis.name != registered.name
-                || analysis.version != registered.version) {
+                || analysis.version != registered.version)
+        if ambiguous {
             analysis.problem("manifest", "package.json is ambiguous",
-                             "the first package.json in \(registered.fileName) names \(registered.name) \(registered.version), the whole bundle read names \(analysis.name) \(analysis.version); keep one package.json at the bundle root and upload it again")
+                             "\(registered.fileName) holds more than one root package.json: the first names \(registered.name) \(registered.version), the one verified names \(analysis.name) \(analysis.version); keep one package.json at the bundle root and upload it again")
             analysis.failureState = .corrupt
         }
         let final = try catalog.exclusive { db -> Package? in
@@ -106,7 +107,7 @@ extension Repository {
                   record.state == PackageState.verifying.rawValue else { return nil }
             record.state = analysis.state.rawValue
             record.stateDetails = JSONText.encode(analysis.problems)
-            if let details = analysis.formatDetailsJSON { record.formatDetails = details }
+            if let details = analysis.formatDetailsJSON, !ambiguous { record.formatDetails = details }
             // Strictly later, so whatever is cached by modification time is renewed.
             record.modifiedAt = max(Date().timeIntervalSince1970, record.modifiedAt.nextUp)
             try record.update(db)

@@ -117,6 +117,44 @@ final class VerifyingTests: XCTestCase {
         XCTAssertEqual(outcome.package.format, .bundle)
     }
 
+    /// The row stays where the first look filed it; a second root package.json that names
+    /// another package makes the bundle corrupt, with a detail that says so.
+    func testTwoPackageJSONsNamingDifferentPackagesAreCorruptWhereTheFirstFiledIt() throws {
+        let repo = try Repository(root: root)
+        _ = try bundle("first", "1.0.0")
+        let dir = work + "/first-1.0.0"
+        let second = work + "/second"
+        try FileManager.default.createDirectory(atPath: second, withIntermediateDirectories: true)
+        try Data(#"{"packageName": "other", "packageVersion": "9.9.9", "packageType": "install"}"#.utf8)
+            .write(to: URL(fileURLWithPath: second + "/package.json"))
+        XCTAssertEqual(Self.sh("tar rf '\(dir).tar' -C '\(second)' package.json"), 0)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + ".tar")))
+        var during: Package?
+        let outcome = try repo.finishUpload(try session(repo, "first-1.0.0.tar", bytes),
+                                            registeredAsVerifying: { during = $0.package })
+        XCTAssertEqual(during?.name, "first")
+        let final = outcome.package
+        XCTAssertEqual(final.state, .corrupt)
+        XCTAssertEqual(final.id, during?.id)
+        XCTAssertEqual(final.name, "first")
+        XCTAssertEqual(final.version, "1.0.0")
+        XCTAssertEqual(final.stateDetails.map(\.title), ["package.json is ambiguous"])
+        XCTAssertTrue(final.formatDetailsJSON?.contains(#""packageName":"first""#) ?? false, final.formatDetailsJSON ?? "nil")
+        XCTAssertEqual(try repo.catalog.package(id: final.id)?.state, .corrupt)
+    }
+
+    func testABundleDeletedWhileVerifyingIsNotResurrected() throws {
+        let repo = try Repository(root: root)
+        let upload = try session(repo, "gone-1.0.0.tar", try bundle("gone", "1.0.0"))
+        XCTAssertThrowsError(try repo.finishUpload(upload, registeredAsVerifying: { first in
+            do { _ = try repo.delete(id: first.package.id) } catch { XCTFail("\(error)") }
+        })) { error in
+            guard case StoreError.notFound = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try repo.catalog.packageCount(), 0)
+        XCTAssertEqual(repo.blobs.allDigests(), [])
+    }
+
     func testVerifyingLeftByACrashIsFinishedWhenTheStoreIsOpened() throws {
         let registered: Package
         do {
