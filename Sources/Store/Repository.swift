@@ -18,8 +18,11 @@ public final class Repository: Sendable {
     let verifyGate: String?
 
     /// Opens (creating if needed) the store at `root`, removes uploads a crash left behind, and
-    /// verifies the packages a crash left `verifying` (one log line each).
-    public init(root: String, logger: Logger = Logger(label: "pkgfs.store")) throws {
+    /// verifies the packages a crash left `verifying` (one log line each) unless
+    /// `finishingVerifications` is false (a process that hands the store on, so that the one
+    /// serving it does that and logs it where its log goes).
+    public init(root: String, logger: Logger = Logger(label: "pkgfs.store"),
+                finishingVerifications: Bool = true) throws {
         layout = StoreLayout(root: root)
         self.logger = logger
         try layout.createDirectories()
@@ -36,7 +39,7 @@ public final class Repository: Sendable {
         if stale > 0 {
             logger.notice("removed \(stale) unfinished upload(s) left by an earlier run")
         }
-        let verified = try finishInterruptedVerifications()
+        let verified = finishingVerifications ? try finishInterruptedVerifications() : 0
         if verified > 0 {
             logger.notice("finished \(verified) verification(s) an earlier run left in verifying")
         }
