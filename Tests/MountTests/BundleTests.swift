@@ -148,4 +148,29 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(m.sh("ls \(dir)/files").stdout, "acc_min.yaml\nimages\npackage.json\n")
         XCTAssertTrue(m.log.contains("as verifying"), m.log)
     }
+
+    /// SPEC §4: a `kill -9` while a bundle is `verifying` loses nothing: the next mount verifies
+    /// it from its blob, before the mount is live, and logs it.
+    func testABundleCaughtVerifyingByACrashIsFinishedAtTheNextMount() throws {
+        let gate = NSTemporaryDirectory() + "pkgfs-verify-gate-" + UUID().uuidString.prefix(8).lowercased()
+        let m = try MountedStore.make(self, environment: ["PKGFS_TEST_VERIFY_GATE": gate])
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh acc-crash-4.0.0.tar.gz acc 4.0.0 mat/storage-provider.tar").ok)
+        let dir = "$M/ASTRA_PACKAGE/unknown/unknown/4.0.0/acc-crash-4.0.0"
+        let cp = try BackgroundShell("cp acc-crash-4.0.0.tar.gz \"$M/incoming/\"", in: m.root,
+                                     environment: ["M": m.mountPoint], test: self)
+        XCTAssertTrue(m.waitUntil(timeout: 60) { m.sh("cat \(dir)/state 2>/dev/null").stdout == "verifying\n" }, m.log)
+        try m.killDaemon()
+        XCTAssertTrue(cp.wait(timeout: 60), "cp ends when the daemon dies")
+        XCTAssertNotEqual(cp.status, 0, "a crash before the final state is not a successful upload")
+
+        // Remounted without the gate: the verification is finished before the mount is live.
+        let again = m.pkgfs("mount --store \(Shell.quote(m.store)) \(Shell.quote(m.mountPoint))")
+        XCTAssertTrue(again.ok, again.stdout + again.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n", m.log)
+        XCTAssertEqual(try meta(m, "4.0.0", "acc-crash-4.0.0")["packageState"] as? String, "available")
+        XCTAssertEqual(m.sh("ls \(dir)/files/images").stdout, "storage-provider.tar\n")
+        XCTAssertTrue(m.log.contains("verified acc-crash-4.0.0.tar.gz id=1, left verifying by an earlier run: available"), m.log)
+        XCTAssertEqual(m.temporaryFiles, [])
+    }
 }
