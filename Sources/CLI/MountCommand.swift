@@ -69,7 +69,9 @@ struct MountCommand: ParsableCommand {
         // Open the store here first so a bad store fails now, with its reason, in the user's terminal.
         let repository: Repository
         do {
-            repository = try Repository(root: storeOption.root)
+            // Bundles a crash left `verifying` are finished by the process that serves the
+            // store (the daemon, unless --foreground), so their lines go to pkgfs.log.
+            repository = try Repository(root: storeOption.root, finishingVerifications: foreground)
         } catch {
             throw CLIError("cannot open store \(storeOption.root): \(error)")
         }

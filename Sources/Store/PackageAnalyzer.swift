@@ -36,9 +36,10 @@ public struct PackageAnalyzer: Sendable {
 
     public init() {}
 
-    public func analyze(path: String, fileName: String, size: Int64) -> Analysis {
+    /// What the file name alone tells: the start of every analysis.
+    private static func named(_ fileName: String) -> Analysis {
         let fields = FileNameConvention.parse(fileName)
-        var analysis = Analysis(
+        return Analysis(
             name: fields.name.isEmpty ? fileName : fields.name,
             version: fields.version ?? PathComponent.unknown,
             buildNumber: fields.buildNumber ?? "",
@@ -46,6 +47,33 @@ public struct PackageAnalyzer: Sendable {
             architecture: fields.architecture ?? PathComponent.unknown,
             fileExtension: fields.fileExtension,
             format: .file)
+    }
+
+    /// The cheap first look at a bundle (SPEC §5 `verifying`): reads the tar only up to
+    /// `package.json` and decodes it, nothing hashed, nothing listed. Returns what decides
+    /// the package's place in the tree, exactly as `analyze` would file it (name and
+    /// version from the manifest, the rest from the file name), with no problems and no
+    /// payload; `analyze` does the verification. Nil when the upload is not plainly a
+    /// bundle: not a tar, named like another format, no readable root `package.json`
+    /// (absent, a hard link, too large, not JSON); `analyze` alone decides those.
+    public func identifyBundle(path: String, fileName: String, size: Int64) -> Analysis? {
+        var analysis = Self.named(fileName)
+        guard size > 0, let sniffed = try? Sniffed(path: path), sniffed.format == .archive,
+              sniffed.container == .tar else { return nil }
+        if let claimed = Sniffed.formatClaimed(byExtension: analysis.fileExtension), claimed != sniffed.format {
+            return nil
+        }
+        guard let manifest = BundleVerifier.identify(path: path) else { return nil }
+        analysis.format = .bundle
+        analysis.name = manifest.packageName
+        analysis.version = manifest.packageVersion
+        analysis.formatDetailsJSON = JSONText.encode(manifest)
+        return analysis
+    }
+
+    public func analyze(path: String, fileName: String, size: Int64) -> Analysis {
+        let fields = FileNameConvention.parse(fileName)
+        var analysis = Self.named(fileName)
         if size == 0 {
             analysis.problem("empty", "Empty upload", "\(fileName) has no bytes; upload the whole file again")
             return analysis

@@ -9,6 +9,11 @@ extension Repository {
     /// a mismatch leaves the package `corrupt` and throws `.verificationFailed`.
     public func transition(id: Int64, to target: PackageState, by user: String) throws -> Package {
         guard let package = try catalog.package(id: id) else { throw StoreError.notFound("no package with id \(id)") }
+        // `verifying` ends when pkgfs's own verification of the upload does (Ingest.swift);
+        // a transition written meanwhile would be overwritten by its result.
+        guard package.state != .verifying else {
+            throw StoreError.invalid("\(package.fileName) is being verified; its state becomes available, incomplete or corrupt when that ends, then it can be changed")
+        }
         guard package.state.canTransition(to: target) else {
             throw StoreError.invalid("\(package.fileName): transition \(package.state.rawValue) → \(target.rawValue) is not allowed; from \(package.state.rawValue) only \(package.state.allowedTargets.map(\.rawValue).joined(separator: ", "))")
         }

@@ -11,9 +11,18 @@ public final class Repository: Sendable {
     let analyzer = PackageAnalyzer()
     let logger: Logger
     private let storeLock: StoreLock
+    /// Test hook, from the environment variable `PKGFS_TEST_VERIFY_GATE` (a file path): a
+    /// bundle registered as `verifying` waits, at most two minutes, until that file exists
+    /// before its verification runs, so tests can watch the `verifying` state without
+    /// depending on timing. Unset (always, outside tests) it changes nothing.
+    let verifyGate: String?
 
-    /// Opens (creating if needed) the store at `root`, and removes uploads a crash left behind.
-    public init(root: String, logger: Logger = Logger(label: "pkgfs.store")) throws {
+    /// Opens (creating if needed) the store at `root`, removes uploads a crash left behind, and
+    /// verifies the packages a crash left `verifying` (one log line each) unless
+    /// `finishingVerifications` is false (a process that hands the store on, so that the one
+    /// serving it does that and logs it where its log goes).
+    public init(root: String, logger: Logger = Logger(label: "pkgfs.store"),
+                finishingVerifications: Bool = true) throws {
         layout = StoreLayout(root: root)
         self.logger = logger
         try layout.createDirectories()
@@ -21,6 +30,7 @@ public final class Repository: Sendable {
         catalog = try Catalog(path: layout.catalogPath)
         blobs = BlobStore(layout: layout)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
+        verifyGate = ProcessInfo.processInfo.environment["PKGFS_TEST_VERIFY_GATE"].flatMap { $0.isEmpty ? nil : $0 }
         let unreferenced = try freeBlobsOfInterruptedChanges()
         if unreferenced > 0 {
             logger.notice("freed \(unreferenced) blob(s) an earlier run left unreferenced")
@@ -28,6 +38,10 @@ public final class Repository: Sendable {
         let stale = Self.clearTemporaryFiles(layout.temporaryDirectory)
         if stale > 0 {
             logger.notice("removed \(stale) unfinished upload(s) left by an earlier run")
+        }
+        let verified = finishingVerifications ? try finishInterruptedVerifications() : 0
+        if verified > 0 {
+            logger.notice("finished \(verified) verification(s) an earlier run left in verifying")
         }
     }
 

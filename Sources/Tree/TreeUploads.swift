@@ -79,7 +79,10 @@ extension PackageTree {
     func finish(_ upload: Upload, caller: Caller?) -> Result<Void, FSError> {
         upload.finish {
             do {
-                let outcome = try repository.finishUpload(upload.session)
+                // A bundle shows as `verifying` while it is checked: tell the kernel then too.
+                let outcome = try repository.finishUpload(upload.session, registeredAsVerifying: { first in
+                    packageChanged(first.package, replacing: { if case .replaced(let old, _) = first { return old } else { return nil } }())
+                })
                 handles.releaseName(of: upload)
                 packageChanged(outcome.package, replacing: { if case .replaced(let old, _) = outcome { return old } else { return nil } }())
                 let package = outcome.package

@@ -109,4 +109,68 @@ final class BundleTests: XCTestCase {
         XCTAssertEqual(deps.map { $0["componentName"] as? String }, ["kubernetes", "trident"])
         XCTAssertEqual(deps.first?["componentMaxVersion"] as? String, "v1.20")
     }
+
+    /// SPEC §5: registration shows `verifying` while the bundle is checked. The daemon holds the
+    /// bundle in `verifying` until a gate file exists (`PKGFS_TEST_VERIFY_GATE`), so a second
+    /// process reads that state while `cp` is still in close(), with no timing involved.
+    func testVerifyingIsVisibleWhileTheBundleIsChecked() throws {
+        let gate = NSTemporaryDirectory() + "pkgfs-verify-gate-" + UUID().uuidString.prefix(8).lowercased()
+        addTeardownBlock { unlink(gate) } // last, after the unmount
+        let m = try MountedStore.make(self, environment: ["PKGFS_TEST_VERIFY_GATE": gate])
+        // Before the unmount: a failed assertion must not leave close() waiting for the gate.
+        addTeardownBlock { _ = FileManager.default.createFile(atPath: gate, contents: nil) }
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh acc-verify-3.1.4.tar.gz acc 3.1.4 mat/storage-provider.tar -- mat/acc_min.yaml").ok)
+        let dir = "$M/ASTRA_PACKAGE/unknown/unknown/3.1.4/acc-verify-3.1.4"
+
+        let cp = try BackgroundShell("cp acc-verify-3.1.4.tar.gz \"$M/incoming/\"", in: m.root,
+                                     environment: ["M": m.mountPoint], test: self)
+        let seen = m.waitUntil(timeout: 60) { m.sh("cat \(dir)/state 2>/dev/null").stdout == "verifying\n" }
+        XCTAssertTrue(seen, "state never read verifying; log:\n\(m.log)")
+        XCTAssertTrue(cp.isRunning, "cp returns only after the final state")
+        if seen {
+            let json = try meta(m, "3.1.4", "acc-verify-3.1.4")
+            XCTAssertEqual(json["packageState"] as? String, "verifying")
+            XCTAssertEqual(json["packageName"] as? String, "acc")
+            XCTAssertEqual((json["packageStateDetails"] as? [Any])?.count, 0)
+            XCTAssertEqual(m.sh("getfattr --only-values -n user.pkgfs.state \(dir)").stdout, "verifying")
+            let byDigest = m.sh("readlink $M/by-sha256/$(sha256sum acc-verify-3.1.4.tar.gz | cut -d' ' -f1)").trimmed
+            XCTAssertTrue(byDigest.hasSuffix("/3.1.4/acc-verify-3.1.4"), "registered where it stays: \(byDigest)")
+            XCTAssertFalse(m.sh("ls \(dir)").stdout.contains("files"), "no payload listing before the verification")
+        }
+
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
+        XCTAssertTrue(cp.wait(timeout: 120), "cp did not return after the gate opened")
+        XCTAssertEqual(cp.status, 0, cp.output + m.log)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+        let final = try meta(m, "3.1.4", "acc-verify-3.1.4")
+        XCTAssertEqual(final["packageState"] as? String, "available")
+        XCTAssertEqual(m.sh("ls \(dir)/files").stdout, "acc_min.yaml\nimages\npackage.json\n")
+        XCTAssertTrue(m.log.contains("as verifying"), m.log)
+    }
+
+    /// SPEC §4: a `kill -9` while a bundle is `verifying` loses nothing: the next mount verifies
+    /// it from its blob, before the mount is live, and logs it.
+    func testABundleCaughtVerifyingByACrashIsFinishedAtTheNextMount() throws {
+        let gate = NSTemporaryDirectory() + "pkgfs-verify-gate-" + UUID().uuidString.prefix(8).lowercased()
+        let m = try MountedStore.make(self, environment: ["PKGFS_TEST_VERIFY_GATE": gate])
+        materials(m)
+        XCTAssertTrue(m.sh("\(examples)/make-bundle.sh acc-crash-4.0.0.tar.gz acc 4.0.0 mat/storage-provider.tar").ok)
+        let dir = "$M/ASTRA_PACKAGE/unknown/unknown/4.0.0/acc-crash-4.0.0"
+        let cp = try BackgroundShell("cp acc-crash-4.0.0.tar.gz \"$M/incoming/\"", in: m.root,
+                                     environment: ["M": m.mountPoint], test: self)
+        XCTAssertTrue(m.waitUntil(timeout: 60) { m.sh("cat \(dir)/state 2>/dev/null").stdout == "verifying\n" }, m.log)
+        try m.killDaemon()
+        XCTAssertTrue(cp.wait(timeout: 60), "cp ends when the daemon dies")
+        XCTAssertNotEqual(cp.status, 0, "a crash before the final state is not a successful upload")
+
+        // Remounted without the gate: the verification is finished before the mount is live.
+        let again = m.pkgfs("mount --store \(Shell.quote(m.store)) \(Shell.quote(m.mountPoint))")
+        XCTAssertTrue(again.ok, again.stdout + again.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n", m.log)
+        XCTAssertEqual(try meta(m, "4.0.0", "acc-crash-4.0.0")["packageState"] as? String, "available")
+        XCTAssertEqual(m.sh("ls \(dir)/files/images").stdout, "storage-provider.tar\n")
+        XCTAssertTrue(m.log.contains("verified acc-crash-4.0.0.tar.gz id=1, left verifying by an earlier run: available"), m.log)
+        XCTAssertEqual(m.temporaryFiles, [])
+    }
 }

@@ -10,13 +10,15 @@ final class MountedStore {
     let binary: String
 
     /// Skips (with the reason) only where /dev/fuse is absent.
-    static func make(_ test: XCTestCase, extra: String = "", file: StaticString = #filePath, line: UInt = #line) throws -> MountedStore {
+    /// `environment` is added to the daemon's (test hooks such as `PKGFS_TEST_VERIFY_GATE`).
+    static func make(_ test: XCTestCase, extra: String = "", environment: [String: String] = [:],
+                     file: StaticString = #filePath, line: UInt = #line) throws -> MountedStore {
         guard access("/dev/fuse", R_OK | W_OK) == 0 else {
             throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE (run as root where /dev/fuse exists)")
         }
         let mounted = try MountedStore()
         test.addTeardownBlock { mounted.tearDown() }
-        try mounted.mount(extra: extra, file: file, line: line)
+        try mounted.mount(extra: extra, environment: environment, file: file, line: line)
         return mounted
     }
 
@@ -37,8 +39,8 @@ final class MountedStore {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    func mount(extra: String = "", file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = pkgfs("mount --store \(Shell.quote(store)) \(extra) \(Shell.quote(mountPoint))")
+    func mount(extra: String = "", environment: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = pkgfs("mount --store \(Shell.quote(store)) \(extra) \(Shell.quote(mountPoint))", environment: environment)
         XCTAssertTrue(result.ok, "pkgfs mount failed: \(result.stdout)\(result.stderr)", file: file, line: line)
         if !result.ok { throw XCTSkip("cannot continue without a mount") }
     }
@@ -50,8 +52,8 @@ final class MountedStore {
     }
 
     @discardableResult
-    func pkgfs(_ arguments: String) -> ShellResult {
-        Shell.run("\(Shell.quote(binary)) \(arguments)")
+    func pkgfs(_ arguments: String, environment: [String: String] = [:]) -> ShellResult {
+        Shell.run("\(Shell.quote(binary)) \(arguments)", environment: environment)
     }
 
     /// Runs `command` in the mount point's parent with $M = mount point, $S = store.

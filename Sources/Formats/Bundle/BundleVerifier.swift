@@ -19,6 +19,15 @@ public enum BundleVerifier {
         BundleScan.findManifest(path: path, read: false).found
     }
 
+    /// The bundle's `package.json`, decoded, read the way `isBundle` looks (headers only, up
+    /// to that member): what names the package before `verify` has hashed anything. Nil
+    /// when there is no such member, it is a hard link or too large, or it does not decode.
+    /// Nothing is checked against the limits here; `verify` does that.
+    public static func identify(path: String) -> BundleManifest? {
+        guard let bytes = BundleScan.findManifest(path: path, read: true).bytes else { return nil }
+        return try? BundleManifest.decode(bytes)
+    }
+
     public static func verify(path: String, limits: PayloadLimits = .default) -> BundleVerification {
         var result = BundleVerification()
         let entries: [PayloadEntry]

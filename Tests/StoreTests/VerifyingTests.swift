@@ -1,0 +1,189 @@
+import Foundation
+import PkgfsModel
+@testable import PkgfsStore
+import XCTest
+
+/// SPEC §5 `verifying`: a bundle is registered as `verifying` first, then the same row gets its
+/// final state; what a crash leaves `verifying` is finished when the store is opened again.
+final class VerifyingTests: XCTestCase {
+    var root: String!
+    var work: String!
+
+    override func setUpWithError() throws {
+        let base = NSTemporaryDirectory() + "pkgfs-verifying-test-" + UUID().uuidString.prefix(8)
+        root = base + "/store"
+        work = base + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: (root as NSString).deletingLastPathComponent)
+    }
+
+    /// A bundle `<name>-<version>.tar` with one image; `dropImage` leaves the image out of the
+    /// tar (incomplete), `manifest` replaces package.json's text.
+    func bundle(_ name: String, _ version: String, dropImage: Bool = false, manifest: String? = nil) throws -> [UInt8] {
+        let dir = work + "/" + name + "-" + version
+        try FileManager.default.createDirectory(atPath: dir + "/images", withIntermediateDirectories: true)
+        let image = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try Data(image).write(to: URL(fileURLWithPath: dir + "/images/app.tar"))
+        let digest = try sha256(dir + "/images/app.tar")
+        let json = manifest ?? """
+            {"packageName": "\(name)", "packageVersion": "\(version)", "packageType": "install",
+             "images": [{"imagePath": "/images", "imageName": "app", "imageTag": "\(version)",
+                         "imageDigest": "sha256:\(digest)"}]}
+            """
+        try Data(json.utf8).write(to: URL(fileURLWithPath: dir + "/package.json"))
+        let out = dir + ".tar"
+        XCTAssertEqual(Self.sh("tar cf '\(out)' -C '\(dir)' package.json \(dropImage ? "" : "images")"), 0)
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))
+    }
+
+    func sha256(_ path: String) throws -> String {
+        let pipe = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = [path]
+        process.standardOutput = pipe
+        try process.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: out, as: UTF8.self).prefix(64))
+    }
+
+    func session(_ repo: Repository, _ fileName: String, _ bytes: [UInt8]) throws -> UploadSession {
+        let session = try repo.beginUpload(fileName: fileName, uploader: "tester")
+        _ = try bytes.withUnsafeBytes { try session.write(at: 0, $0) }
+        return session
+    }
+
+    func testABundleIsVerifyingInTheCatalogThenFinishedInTheSameRow() throws {
+        let repo = try Repository(root: root)
+        let upload = try session(repo, "acc-1.2.3.tar", try bundle("acc", "1.2.3"))
+        var during: Package?
+        var receiptDuring: Bool?
+        var payloadDuring: Int?
+        let outcome = try repo.finishUpload(upload, registeredAsVerifying: { first in
+            during = try? repo.catalog.package(id: first.package.id)
+            receiptDuring = (try? repo.catalog.receipt(fileName: "acc-1.2.3.tar")) != nil
+            payloadDuring = try? repo.catalog.payloadEntryCount(packageID: first.package.id)
+        })
+        let seen = try XCTUnwrap(during, "the hook ran and the row was in the catalog")
+        XCTAssertEqual(seen.state, .verifying)
+        XCTAssertEqual(seen.stateDetails, [])
+        XCTAssertEqual(seen.name, "acc")
+        XCTAssertEqual(seen.version, "1.2.3")
+        XCTAssertEqual(seen.format, .bundle)
+        XCTAssertEqual(receiptDuring, true)
+        XCTAssertEqual(payloadDuring, 0, "the listing comes with the final state")
+        XCTAssertTrue(repo.blobs.contains(sha256: seen.sha256), "the blob is durable before verifying shows")
+
+        guard case .registered(let final) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(final.state, .available, "\(final.stateDetails)")
+        XCTAssertEqual(final.id, seen.id)
+        XCTAssertEqual(final.uuid, seen.uuid)
+        XCTAssertGreaterThan(final.modifiedAt, seen.modifiedAt)
+        XCTAssertEqual(try repo.catalog.package(id: final.id)?.state, .available)
+        XCTAssertEqual(try repo.catalog.summary(id: final.id)?.location, try repo.catalog.summary(id: seen.id)?.location)
+        XCTAssertGreaterThan(try repo.catalog.payloadEntryCount(packageID: final.id), 0)
+        XCTAssertEqual(try repo.catalog.packageCount(), 1)
+
+        // Same bytes again: nothing to verify, no verifying step.
+        var hooked = false
+        let again = try repo.finishUpload(try session(repo, "acc-1.2.3.tar", try bundle("acc", "1.2.3")),
+                                          registeredAsVerifying: { _ in hooked = true })
+        guard case .alreadyPresent = again else { return XCTFail("\(again)") }
+        XCTAssertFalse(hooked)
+    }
+
+    func testAnIncompleteBundleAlsoPassesThroughVerifying() throws {
+        let repo = try Repository(root: root)
+        var states: [PackageState] = []
+        let outcome = try repo.finishUpload(try session(repo, "acs-2.0.0.tar", try bundle("acs", "2.0.0", dropImage: true)),
+                                            registeredAsVerifying: { states.append($0.package.state) })
+        XCTAssertEqual(states, [.verifying])
+        XCTAssertEqual(outcome.package.state, .incomplete)
+        XCTAssertEqual(outcome.package.stateDetails.count, 1, "\(outcome.package.stateDetails)")
+        XCTAssertEqual(try repo.catalog.package(id: outcome.package.id)?.stateDetails, outcome.package.stateDetails)
+    }
+
+    func testABundleThatCannotBeIdentifiedIsRegisteredInOneStep() throws {
+        let repo = try Repository(root: root)
+        var hooked = false
+        let outcome = try repo.finishUpload(try session(repo, "broken-1.0.0.tar", try bundle("broken", "1.0.0", manifest: "{not json")),
+                                            registeredAsVerifying: { _ in hooked = true })
+        XCTAssertFalse(hooked)
+        XCTAssertEqual(outcome.package.state, .corrupt)
+        XCTAssertEqual(outcome.package.format, .bundle)
+    }
+
+    /// The row stays where the first look filed it; a second root package.json that names
+    /// another package makes the bundle corrupt, with a detail that says so.
+    func testTwoPackageJSONsNamingDifferentPackagesAreCorruptWhereTheFirstFiledIt() throws {
+        let repo = try Repository(root: root)
+        _ = try bundle("first", "1.0.0")
+        let dir = work + "/first-1.0.0"
+        let second = work + "/second"
+        try FileManager.default.createDirectory(atPath: second, withIntermediateDirectories: true)
+        try Data(#"{"packageName": "other", "packageVersion": "9.9.9", "packageType": "install"}"#.utf8)
+            .write(to: URL(fileURLWithPath: second + "/package.json"))
+        XCTAssertEqual(Self.sh("tar rf '\(dir).tar' -C '\(second)' package.json"), 0)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + ".tar")))
+        var during: Package?
+        let outcome = try repo.finishUpload(try session(repo, "first-1.0.0.tar", bytes),
+                                            registeredAsVerifying: { during = $0.package })
+        XCTAssertEqual(during?.name, "first")
+        let final = outcome.package
+        XCTAssertEqual(final.state, .corrupt)
+        XCTAssertEqual(final.id, during?.id)
+        XCTAssertEqual(final.name, "first")
+        XCTAssertEqual(final.version, "1.0.0")
+        XCTAssertEqual(final.stateDetails.map(\.title), ["package.json is ambiguous"])
+        XCTAssertTrue(final.formatDetailsJSON?.contains(#""packageName":"first""#) ?? false, final.formatDetailsJSON ?? "nil")
+        XCTAssertEqual(try repo.catalog.package(id: final.id)?.state, .corrupt)
+    }
+
+    func testABundleDeletedWhileVerifyingIsNotResurrected() throws {
+        let repo = try Repository(root: root)
+        let upload = try session(repo, "gone-1.0.0.tar", try bundle("gone", "1.0.0"))
+        XCTAssertThrowsError(try repo.finishUpload(upload, registeredAsVerifying: { first in
+            do { _ = try repo.delete(id: first.package.id) } catch { XCTFail("\(error)") }
+        })) { error in
+            guard case StoreError.notFound = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(try repo.catalog.packageCount(), 0)
+        XCTAssertEqual(repo.blobs.allDigests(), [])
+    }
+
+    func testVerifyingLeftByACrashIsFinishedWhenTheStoreIsOpened() throws {
+        let registered: Package
+        do {
+            let repo = try Repository(root: root)
+            let upload = try session(repo, "trident-22.4.0.tar", try bundle("trident", "22.4.0"))
+            // The first step only, as if the daemon died before the second transaction.
+            let first = try XCTUnwrap(try repo.registerForVerification(upload, try upload.seal()))
+            registered = first.package
+            XCTAssertEqual(try repo.catalog.package(id: registered.id)?.state, .verifying)
+            XCTAssertThrowsError(try repo.transition(id: registered.id, to: .corrupt, by: "tester")) { error in
+                guard case StoreError.invalid = error else { return XCTFail("\(error)") }
+            }
+            repo.releaseLock()
+        }
+        let reopened = try Repository(root: root)
+        let final = try XCTUnwrap(try reopened.catalog.package(id: registered.id))
+        XCTAssertEqual(final.state, .available, "\(final.stateDetails)")
+        XCTAssertEqual(final.uuid, registered.uuid)
+        XCTAssertGreaterThan(try reopened.catalog.payloadEntryCount(packageID: final.id), 0)
+        XCTAssertEqual(try reopened.catalog.packageCount(), 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: reopened.layout.temporaryDirectory), [])
+    }
+
+    static func sh(_ command: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        do { try process.run() } catch { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
