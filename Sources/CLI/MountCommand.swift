@@ -131,7 +131,7 @@ struct MountCommand: ParsableCommand {
         }
         let count = (try? repository.catalog.packageCount()) ?? 0
         logger.notice("serving \(repository.layout.root) at \(path) (\(count) packages)")
-        if let http { try startHTTP(http, repository: repository, logger: logger) }
+        if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
         let signal = session.run()
         logger.notice("unmounting \(path)\(signal > 0 ? " on signal \(signal)" : "")")
     }
@@ -140,11 +140,12 @@ struct MountCommand: ParsableCommand {
 extension MountCommand {
     /// Runs the HTTP APIs on the mount's own Repository, beside the FUSE loop; returns once the
     /// socket is bound (or throws why it could not be).
-    private func startHTTP(_ listen: String, repository: Repository, logger: Logger) throws {
+    private func startHTTP(_ listen: String, repository: Repository, tree: PackageTree, logger: Logger) throws {
         let server: PkgfsHTTPServer
         do {
             server = try PkgfsHTTPServer(repository: repository, listen: ListenAddress.parse(listen),
-                                         tokens: tokens.map(TokenTable.load(path:)))
+                                         tokens: tokens.map(TokenTable.load(path:)),
+                                         onRegistered: { tree.packageRegistered($0) })
         } catch {
             throw CLIError("--http \(listen): \(error)")
         }

@@ -45,6 +45,9 @@ public struct Entry: Sendable, Equatable {
 /// and ".."). Index 0 is the first name after those.
 public protocol DirectoryListing: AnyObject, Sendable {
     var count: Int { get }
+    /// Whether the kernel may keep this listing in its page cache until the filesystem
+    /// invalidates the directory's inode (`KernelCacheNotifier.invalidateInode`).
+    var mayBeCached: Bool { get }
     /// For readdir: the name, its type, and its inode number if it has one already
     /// (`DirectoryEntry.unknownIno` otherwise: numbering every name of a huge directory would
     /// keep them all in memory, and the kernel asks again with lookup before using one).

@@ -24,6 +24,10 @@ func makeOperations() -> fuse_lowlevel_ops {
         // Our own inode numbers and handles; no splice, no writeback cache: each write
         // reaches the upload session in order so it can be hashed inline.
         conn.pointee.want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE)
+        // Link targets stay in the kernel until invalidated, like names and attributes.
+        if conn.pointee.capable & UInt32(FUSE_CAP_CACHE_SYMLINKS) != 0 {
+            conn.pointee.want |= UInt32(FUSE_CAP_CACHE_SYMLINKS)
+        }
     }
 
     ops.lookup = { req, parent, name in
@@ -86,7 +90,12 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.opendir = { req, ino, fi in
         let ctx = FuseContext.from(req)
         do {
-            fi?.pointee.fh = ctx.storeListing(try ctx.fs.opendir(ino))
+            let listing = try ctx.fs.opendir(ino)
+            if let fi {
+                fi.pointee.fh = ctx.storeListing(listing)
+                fi.pointee.cache_readdir = listing.mayBeCached ? 1 : 0
+                fi.pointee.keep_cache = listing.mayBeCached ? 1 : 0
+            }
             fuse_reply_open(req, fi)
         } catch { replyError(req, error, ctx, "opendir \(ino)") }
     }

@@ -118,6 +118,7 @@ extension PkgfsHTTPServer {
         let outcome: RegistrationOutcome
         do {
             outcome = try await offload { try repository.finishUpload(session) }
+            onRegistered(outcome)
         } catch {
             return failure(StatusMapping.status(error), "\(error)", trace: trace)
         }

@@ -67,10 +67,14 @@ public final class PkgfsHTTPServer: Sendable {
     let serverName: String
     let logger: Logger
     private let boundAuthority: LockedValue<String>
+    /// Told of every package an upload registered, so a mount serving the same store can drop
+    /// what the kernel cached about it.
+    let onRegistered: @Sendable (RegistrationOutcome) -> Void
 
     /// Without a token table the server trusts every caller, so it refuses any address but loopback.
     public init(repository: Repository, listen: ListenAddress, tokens: TokenTable?,
-                logger: Logger = Logger(label: "pkgfs.http")) throws {
+                logger: Logger = Logger(label: "pkgfs.http"),
+                onRegistered: @escaping @Sendable (RegistrationOutcome) -> Void = { _ in }) throws {
         if tokens == nil && !listen.isLoopback {
             throw HTTPSetupError("--listen \(listen): without --tokens every caller is PACKAGE_MANAGER, so pkgfs serves on loopback only (127.0.0.1, ::1, localhost); give --tokens FILE to listen on \(listen.host)")
         }
@@ -78,6 +82,7 @@ public final class PkgfsHTTPServer: Sendable {
         self.listen = listen
         self.tokens = tokens
         self.logger = logger
+        self.onRegistered = onRegistered
         accountID = try AccountID.loadOrCreate(repository.layout)
         var name = [CChar](repeating: 0, count: 256)
         serverName = gethostname(&name, name.count) == 0

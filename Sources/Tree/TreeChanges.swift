@@ -58,6 +58,12 @@ extension PackageTree {
         }
     }
 
+    /// A package registered by another way in (the HTTP API) than this mount's incoming/.
+    public func packageRegistered(_ outcome: RegistrationOutcome) {
+        if case .replaced(let old, let new) = outcome { packageChanged(new, replacing: old) }
+        else { packageChanged(outcome.package, replacing: nil) }
+    }
+
     /// Drops what the kernel cached about a package that appeared, changed or went away.
     func packageChanged(_ package: Package, replacing old: Package?, removedFrom location: PackageLocation? = nil) {
         guard let notifier else { return }
@@ -66,22 +72,38 @@ extension PackageTree {
                         + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })
         let gone = location != nil || old != nil
         if gone { payloadReaders.forget(ids) }
+        // The directories whose listing now differs (listings are cached by the kernel too).
+        let place = location ?? (try? repository.catalog.summary(id: package.id))?.location
+        let listings: Set<Node> = place.map { p in
+            [.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch), .versionDir(p.type, p.os, p.arch, p.version)]
+        } ?? []
         for place in inodes.places(where: { node in
             // A payload never changes while its package exists: only its going away matters.
             if let id = node.packageID, ids.contains(id) { return gone || !node.isPayload }
             switch node {
             case .receipt(let n), .idLink(let n), .sha1Link(let n), .sha256Link(let n): return names.contains(n)
-            case .latest, .typeDir, .osDir, .archDir, .versionDir: return gone || node.isLatest
+            case .latest, .typeDir, .osDir, .archDir, .versionDir: return gone || node.isLatest || listings.contains(node)
+            case .incoming, .byID, .bySHA1, .bySHA256, .searchDir: return true
             default: return false
             }
         }) {
-            if gone { notifier.invalidateEntry(parent: place.parent, name: place.name) }
+            let node = inodes.node(place.ino)
+            if gone && !(node?.isFixedDirectory ?? false) { notifier.invalidateEntry(parent: place.parent, name: place.name) }
             notifier.invalidateInode(place.ino)
         }
+        notifier.invalidateInode(InodeTable.rootIno)
     }
 }
 
 extension Node {
+    /// Directories that always exist: their listing changes, never their name.
+    var isFixedDirectory: Bool {
+        switch self {
+        case .root, .incoming, .byID, .bySHA1, .bySHA256, .search, .searchDir: return true
+        default: return false
+        }
+    }
+
     var isLatest: Bool {
         if case .latest = self { return true }
         return false

@@ -16,6 +16,9 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
 
     var count: Int { children.count }
 
+    /// Every listing may be cached: `packageChanged` invalidates the directories a change touches.
+    var mayBeCached: Bool { true }
+
     func entry(at index: Int) -> DirectoryEntry {
         let (name, node) = children[index]
         return DirectoryEntry(name: name, ino: tree.inodes.existingIno(node) ?? DirectoryEntry.unknownIno,
