@@ -44,6 +44,9 @@ public struct Entry: Sendable, Equatable {
 /// One opened directory's names, made by `opendir` and paged by the binding (which adds "."
 /// and ".."). Index 0 is the first name after those.
 public protocol DirectoryListing: AnyObject, Sendable {
+    /// Reads the names, once, before the first page is asked for; `count` and the entries
+    /// are valid after it. (Not at opendir: a listing the kernel has cached is never read.)
+    func load() throws
     var count: Int { get }
     /// Whether the kernel may keep this listing in its page cache until the filesystem
     /// invalidates the directory's inode (`KernelCacheNotifier.invalidateInode`).

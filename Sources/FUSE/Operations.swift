@@ -107,6 +107,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             fuse_reply_err(req, EBADF)
             return
         }
+        do { try listing.load() } catch { return replyError(req, error, ctx, "readdir \(ino)") }
         // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }
@@ -134,6 +135,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             fuse_reply_err(req, EBADF)
             return
         }
+        do { try listing.load() } catch { return replyError(req, error, ctx, "readdir \(ino)") }
         // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }

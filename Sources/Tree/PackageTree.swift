@@ -73,12 +73,17 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     public func opendir(_ ino: UInt64) throws -> any DirectoryListing {
         guard let node = inodes.node(ino) else { throw FSError.notFound() }
         guard node.isDirectory else { throw FSError(ENOTDIR) }
-        return TreeListing(tree: self, directory: ino, children: try mapped { try children(of: node) })
+        if let makeNode = Self.indexNode(of: node) {
+            return TreeListing(tree: self, directory: ino, names: { try mapped { try self.indexNames(of: node) } },
+                               node: makeNode)
+        }
+        return TreeListing(tree: self, directory: ino, children: { try mapped { try self.children(of: node) } })
     }
 
     /// The names of a directory with their inode numbers, for tests and tools (not the kernel).
     public func readdir(_ ino: UInt64) throws -> [DirectoryEntry] {
         let listing = try opendir(ino)
+        try listing.load()
         return (0..<listing.count).map { listing.entry(at: $0) }
     }
 

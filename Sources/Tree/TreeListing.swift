@@ -1,32 +1,68 @@
+import Foundation
 import PkgfsFUSE
 
 /// One opendir's snapshot of a directory's children. Inode numbers are only handed out for
 /// names the kernel will hold (readdirplus), never for every name of a big listing.
 final class TreeListing: DirectoryListing, @unchecked Sendable {
     // @unchecked: immutable after init; `tree` is thread-safe.
-    private let tree: PackageTree
-    private let directory: UInt64
-    private let children: [(String, Node)]
-
-    init(tree: PackageTree, directory: UInt64, children: [(String, Node)]) {
-        self.tree = tree
-        self.directory = directory
-        self.children = children
+    private enum Children {
+        case nodes([(String, Node)])
+        /// The by-id/ and by-digest directories: a million names whose node follows from the
+        /// name alone, so only the names are kept.
+        case names([String], (String) -> Node)
     }
 
-    var count: Int { children.count }
+    private let tree: PackageTree
+    private let directory: UInt64
+    private let lock = NSLock()
+    private var read: (() throws -> Children)?
+    private var children: Children = .nodes([])
+
+    init(tree: PackageTree, directory: UInt64, children: @escaping () throws -> [(String, Node)]) {
+        self.tree = tree
+        self.directory = directory
+        self.read = { .nodes(try children()) }
+    }
+
+    init(tree: PackageTree, directory: UInt64, names: @escaping () throws -> [String], node: @escaping (String) -> Node) {
+        self.tree = tree
+        self.directory = directory
+        self.read = { .names(try names(), node) }
+    }
+
+    func load() throws {
+        try lock.withLock {
+            guard let read else { return }
+            children = try read()
+            self.read = nil
+        }
+    }
+
+    var count: Int {
+        switch lock.withLock({ children }) {
+        case .nodes(let all): return all.count
+        case .names(let all, _): return all.count
+        }
+    }
 
     /// Every listing may be cached: `packageChanged` invalidates the directories a change touches.
     var mayBeCached: Bool { true }
 
+    private func child(_ index: Int) -> (String, Node) {
+        switch lock.withLock({ children }) {
+        case .nodes(let all): return all[index]
+        case .names(let all, let node): return (all[index], node(all[index]))
+        }
+    }
+
     func entry(at index: Int) -> DirectoryEntry {
-        let (name, node) = children[index]
+        let (name, node) = child(index)
         return DirectoryEntry(name: name, ino: tree.inodes.existingIno(node) ?? DirectoryEntry.unknownIno,
                               mode: tree.fileType(of: node))
     }
 
     func entryPlus(at index: Int) -> Entry? {
-        let (name, node) = children[index]
+        let (name, node) = child(index)
         return try? tree.referencedEntry(for: node, parent: directory, name: name)
     }
 }

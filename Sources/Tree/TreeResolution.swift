@@ -82,18 +82,9 @@ extension PackageTree {
             guard let summary = try catalog.summary(id: id) else { return [] }
             let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
             return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
-        case .byID:
-            var names: [(String, Node)] = []
-            for (id, uuid) in try catalog.idsAndUUIDs() {
-                let number = String(id)
-                names.append((number, .idLink(number)))
-                names.append((uuid, .idLink(uuid)))
-            }
-            return names
-        case .bySHA1:
-            return try catalog.distinctDigests(.sha1).map { ($0, .sha1Link($0)) }
-        case .bySHA256:
-            return try catalog.distinctDigests(.sha256).map { ($0, .sha256Link($0)) }
+        case .byID, .bySHA1, .bySHA256:
+            guard let makeNode = Self.indexNode(of: node) else { return [] }
+            return try indexNames(of: node).map { ($0, makeNode($0)) }
         case .search:
             return []
         case let .searchDir(keyword):
@@ -106,6 +97,34 @@ extension PackageTree {
             return try payloadChildren(of: node)
         default:
             return []
+        }
+    }
+
+    /// The node of a name in by-id/, by-sha1/ and by-sha256/, which follows from the name
+    /// alone; nil for any other directory.
+    static func indexNode(of directory: Node) -> ((String) -> Node)? {
+        switch directory {
+        case .byID: return { .idLink($0) }
+        case .bySHA1: return { .sha1Link($0) }
+        case .bySHA256: return { .sha256Link($0) }
+        default: return nil
+        }
+    }
+
+    /// The names of by-id/ (ids and uuids), by-sha1/ and by-sha256/.
+    func indexNames(of directory: Node) throws -> [String] {
+        let catalog = repository.catalog
+        switch directory {
+        case .byID:
+            var names: [String] = []
+            for (id, uuid) in try catalog.idsAndUUIDs() {
+                names.append(String(id))
+                names.append(uuid)
+            }
+            return names
+        case .bySHA1: return try catalog.distinctDigests(.sha1)
+        case .bySHA256: return try catalog.distinctDigests(.sha256)
+        default: return []
         }
     }
 

@@ -43,6 +43,7 @@ final class InodeLifetimeTests: XCTestCase {
         let tree = try makeTree()
         let before = tree.inodes.count
         let listing = try tree.opendir(InodeTable.rootIno)
+        try listing.load()
         let names = (0..<listing.count).map { listing.entry(at: $0) }
         XCTAssertEqual(names.map(\.name), ["incoming", "by-id", "by-sha1", "by-sha256", "search"])
         XCTAssertTrue(names.allSatisfy { $0.ino == DirectoryEntry.unknownIno })
