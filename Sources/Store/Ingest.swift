@@ -233,6 +233,7 @@ extension Repository {
             if let digest = freedDigest { self.blobs.remove(sha256: digest) }
         })
         committed = true
+        if case let .replaced(old, _) = outcome { payloadCache.remove(packageIDs: [old.id]) }
         return outcome
     }
 

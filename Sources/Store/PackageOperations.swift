@@ -55,6 +55,7 @@ extension Repository {
         }, after: { _ in
             if let digest = freed { self.blobs.remove(sha256: digest) }
         })
+        payloadCache.remove(packageIDs: [package.id])
         logger.info("deleted \(package.fileName) id=\(package.id)")
         return package
     }

@@ -8,6 +8,8 @@ public final class Repository: Sendable {
     public let catalog: Catalog
     public let blobs: BlobStore
     public let typeRules: TypeRules
+    /// Payload files decompressed for random reads (disposable, bounded).
+    public let payloadCache: PayloadCache
     let analyzer = PackageAnalyzer()
     let logger: Logger
     private let storeLock: StoreLock
@@ -29,6 +31,7 @@ public final class Repository: Sendable {
         storeLock = try StoreLock(path: layout.lockPath)
         catalog = try Catalog(path: layout.catalogPath)
         blobs = BlobStore(layout: layout)
+        payloadCache = PayloadCache(directory: layout.payloadCacheDirectory)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
         verifyGate = ProcessInfo.processInfo.environment["PKGFS_TEST_VERIFY_GATE"].flatMap { $0.isEmpty ? nil : $0 }
         let unreferenced = try freeBlobsOfInterruptedChanges()

@@ -2,7 +2,8 @@ import Foundation
 
 /// Where a store keeps its parts on disk:
 /// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
-/// and an optional `type-rules.json`.
+/// `cache/payload/` for payload files decompressed once for random reads (disposable), and an
+/// optional `type-rules.json`.
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -14,6 +15,7 @@ public struct StoreLayout: Sendable {
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var temporaryDirectory: String { root + "/tmp" }
     public var typeRulesPath: String { root + "/type-rules.json" }
+    public var payloadCacheDirectory: String { root + "/cache/payload" }
     /// Holds the pid of the process serving the store.
     public var lockPath: String { root + "/pkgfs.lock" }
     public var logPath: String { root + "/pkgfs.log" }
@@ -33,7 +35,7 @@ public struct StoreLayout: Sendable {
 
     /// Creates the directories that do not exist yet.
     public func createDirectories() throws {
-        for dir in [root, blobsDirectory, temporaryDirectory] {
+        for dir in [root, blobsDirectory, temporaryDirectory, payloadCacheDirectory] {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {

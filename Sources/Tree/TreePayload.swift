@@ -73,7 +73,7 @@ extension PackageTree {
         case .symlink, .other: throw FSError(EINVAL, "files/\(path) is a \(entry.kind.rawValue); it has no bytes to read")
         case .file, .hardlink: break
         }
-        guard entry.hasData else { return PayloadStream(packageID: id, reader: nil, entry: entry) }
+        guard entry.hasData else { return PayloadStream(packageID: id, reader: nil, entry: entry, cache: nil) }
         let reader = try mapped {
             try payloadReaders.reader(for: id) {
                 guard let container = try catalog.payloadContainer(packageID: id),
@@ -84,7 +84,7 @@ extension PackageTree {
                                          maxCursors: PayloadReaderCache.cursorsPerReader)
             }
         }
-        return PayloadStream(packageID: id, reader: reader, entry: entry)
+        return PayloadStream(packageID: id, reader: reader, entry: entry, cache: repository.payloadCache)
     }
 
     /// At debug level: how the reads of a closed payload file were served.
@@ -181,12 +181,13 @@ final class PayloadReaderCache: @unchecked Sendable {
 /// arrive, through a window of the last bytes decompressed: the kernel's read-ahead sends
 /// several 128 KiB reads at once and they may arrive out of order; a read a little ahead
 /// decompresses the gap into the window and the earlier read is then answered from it, so
-/// `cat` never makes the reader go back. A read before the window or far beyond it starts a
-/// new window there (`PayloadReader` continues a cursor that is not past it, or reopens the
-/// archive and decompresses from the start of the payload: the cost of going backwards in a
-/// compressed stream; the kernel page cache, kept across opens, makes repeats free).
+/// `cat` never makes the reader go back. A read elsewhere continues an open cursor of the
+/// package's reader when one is before it. When none is (going backwards in a compressed
+/// stream, or a fresh open reading from the middle, which would mean decompressing from the
+/// start of the payload), the whole file is instead decompressed once into the store's payload
+/// cache; from then on every read of it, from this or any later open, is a `pread` of that copy.
 final class PayloadStream: @unchecked Sendable {
-    // @unchecked: `window` and `windowStart` are guarded by `lock`; the rest is immutable.
+    // @unchecked: the mutable state is guarded by `lock`; the rest is immutable.
     /// Bytes kept behind the furthest read, and how far ahead a read may be and still
     /// continue the window.
     static let keep = 1 << 20
@@ -194,18 +195,30 @@ final class PayloadStream: @unchecked Sendable {
     let packageID: Int64
     let reader: PayloadReader?
     let entry: PayloadEntry
+    private let cache: PayloadCache?
     private let lock = NSLock()
     private var window: [UInt8] = []
     private var windowStart: Int64 = 0
     private var reads = 0
+    /// The cached plain file of this entry once there is one.
+    private var cached: Int32 = -1
 
-    init(packageID: Int64, reader: PayloadReader?, entry: PayloadEntry) {
+    init(packageID: Int64, reader: PayloadReader?, entry: PayloadEntry, cache: PayloadCache?) {
         self.packageID = packageID
         self.reader = reader
         self.entry = entry
+        self.cache = cache
+        if reader != nil, let dataIndex = entry.dataIndex, let fd = cache?.openExisting(packageID: packageID, dataIndex: dataIndex) {
+            cached = fd
+        }
+    }
+
+    deinit {
+        if cached >= 0 { close(cached) }
     }
 
     var readCount: Int { lock.withLock { reads } }
+    var isCached: Bool { lock.withLock { cached >= 0 } }
 
     func read(at offset: Int64, size: Int) throws -> [UInt8] {
         guard offset >= 0, size > 0, offset < entry.size, let reader else { return [] }
@@ -213,7 +226,12 @@ final class PayloadStream: @unchecked Sendable {
         return try lock.withLock {
             reads += 1
             let windowEnd = windowStart + Int64(window.count)
-            if offset < windowStart || offset > windowEnd + Int64(Self.keep) {
+            let outsideWindow = offset < windowStart || offset > windowEnd + Int64(Self.keep)
+            if cached < 0 && outsideWindow && offset > 0 && !reader.canContinue(entry, at: offset) {
+                cached = spill(reader)
+            }
+            if cached >= 0 { return try readCached(offset: offset, count: Int(end - offset)) }
+            if outsideWindow {
                 window = try reader.read(entry, offset: offset, length: Int(end - offset))
                 windowStart = offset
             } else if end > windowEnd {
@@ -229,5 +247,40 @@ final class PayloadStream: @unchecked Sendable {
             }
             return out
         }
+    }
+
+    /// Decompresses the whole entry into the payload cache; -1 when it cannot be cached.
+    private func spill(_ reader: PayloadReader) -> Int32 {
+        guard let cache, let dataIndex = entry.dataIndex else { return -1 }
+        let entry = self.entry
+        let fd = cache.open(packageID: packageID, dataIndex: dataIndex, size: entry.size) { fd in
+            var offset: Int64 = 0
+            while offset < entry.size {
+                let chunk = try reader.read(entry, offset: offset, length: 1 << 20)
+                guard !chunk.isEmpty else { throw FSError(EIO, "files/\(entry.path) ended early") }
+                try chunk.withUnsafeBytes { raw in
+                    var done = 0
+                    while done < raw.count {
+                        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                        guard n > 0 else { throw FSError(errno == 0 ? EIO : errno) }
+                        done += n
+                    }
+                }
+                offset += Int64(chunk.count)
+            }
+        }
+        if fd != nil { window = [] }
+        return fd ?? -1
+    }
+
+    private func readCached(offset: Int64, count: Int) throws -> [UInt8] {
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in
+            let n = pread(cached, buffer.baseAddress!, count, off_t(offset))
+            if n < 0 { failure = errno }
+            filled = max(n, 0)
+        }
+        guard failure == 0 else { throw FSError(EIO, "reading the cached files/\(entry.path) failed: \(String(cString: strerror(failure)))") }
+        return bytes
     }
 }

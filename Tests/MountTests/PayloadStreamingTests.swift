@@ -63,6 +63,14 @@ final class PayloadStreamingTests: XCTestCase {
         print("64 MiB through files/: \(String(format: "%.1f", seconds)) s, peak RSS \(peak / 1024) MiB, reader opens \(s.opens), discarded \(s.discarded / mib) MiB")
         XCTAssertLessThanOrEqual(s.opens, 8, "reader opens")
         XCTAssertLessThan(s.discarded, 4 * 64 * mib, "bytes decompressed and thrown away")
+
+        // The first backward read decompressed the file once into the payload cache; every
+        // later read of it, in any order, is a plain read of that copy (issue 4).
+        let cached = m.sh("ls -l \(Shell.quote(m.store))/cache/payload/ | grep -c ' \(64 << 20) '")
+        XCTAssertEqual(cached.trimmed, "1", "the 64 MiB file is in the payload cache: \(cached.stdout)")
+        let pkg = m.sh("readlink -f \(Shell.quote(m.mountPoint))/incoming/\(file)").trimmed
+        XCTAssertTrue(m.sh("rmdir \(Shell.quote(pkg))").ok, "delete the package")
+        XCTAssertEqual(m.sh("ls \(Shell.quote(m.store))/cache/payload/ | wc -l").trimmed, "0", "its cached files go with it")
     }
 
     /// (opens, discarded) of the last `closed files/<path>` debug line.

@@ -91,6 +91,14 @@ public final class PayloadReader: @unchecked Sendable {
         return out
     }
 
+    /// Whether a read of `entry` at `offset` can continue an open cursor, rather than open the
+    /// archive again and decompress from the start of the payload.
+    public func canContinue(_ entry: PayloadEntry, at offset: Int64) -> Bool {
+        guard let dataIndex = entry.dataIndex else { return false }
+        lock.lock(); defer { lock.unlock() }
+        return cursors.contains { $0.canReach(index: dataIndex, offset: offset) }
+    }
+
     /// The whole entry (convenience for small files; large ones should be read in pieces).
     public func readAll(_ entry: PayloadEntry) throws -> [UInt8] {
         try read(entry, offset: 0, length: Int(entry.size))
