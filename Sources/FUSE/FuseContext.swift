@@ -40,6 +40,53 @@ final class FuseContext: @unchecked Sendable {
         _ = malloc_trim(0)
     }
 
+    // MARK: - listings without opendir
+
+    /// Set at init when the kernel handles opendir/releasedir itself (FUSE_CAP_NO_OPENDIR_SUPPORT):
+    /// then every directory is opened with keep_cache + cache_readdir, no handle, and a listing
+    /// is read by readdir calls alone, kept here by directory between its pages.
+    private var opendirless = false
+    private var byDirectory: [UInt64: (listing: any DirectoryListing, used: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    /// Listings kept for directories whose reading stopped midway (`ls | head`).
+    private static let keptListings = 16
+
+    var withoutOpendir: Bool {
+        get { lock.withLock { opendirless } }
+        set { lock.withLock { opendirless = newValue } }
+    }
+
+    /// The listing of directory `ino` for a readdir at `offset`: read anew at offset 0, else the
+    /// one the earlier pages came from.
+    func listing(ofDirectory ino: UInt64, offset: Int) throws -> any DirectoryListing {
+        if offset > 0, let kept = lock.withLock({ () -> (any DirectoryListing)? in
+            uses += 1
+            byDirectory[ino]?.used = uses
+            return byDirectory[ino]?.listing
+        }) {
+            return kept
+        }
+        let listing = try fs.opendir(ino)
+        let dropped: [any DirectoryListing] = lock.withLock {
+            uses += 1
+            byDirectory[ino] = (listing, uses)
+            var dropped: [any DirectoryListing] = []
+            while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.used < $1.value.used }) {
+                dropped.append(oldest.value.listing)
+                byDirectory[oldest.key] = nil
+            }
+            return dropped
+        }
+        _ = dropped  // released outside the lock
+        return listing
+    }
+
+    /// The kernel read the listing to its end.
+    @discardableResult
+    func finishedListing(ofDirectory ino: UInt64) -> (any DirectoryListing)? {
+        lock.withLock { byDirectory.removeValue(forKey: ino)?.listing }
+    }
+
     static func from(_ req: fuse_req_t?) -> FuseContext {
         Unmanaged<FuseContext>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
     }

@@ -17,13 +17,23 @@ private let maxWrite: UInt32 = 1 << 20
 func makeOperations() -> fuse_lowlevel_ops {
     var ops = fuse_lowlevel_ops()
 
-    ops.`init` = { _, conn in
+    ops.`init` = { userdata, conn in
         guard let conn else { return }
+        // The kernel opens directories itself, caching listings until we invalidate them:
+        // `find` over a warm tree then costs no request per directory.
+        if conn.pointee.capable & UInt32(FUSE_CAP_NO_OPENDIR_SUPPORT) != 0, let userdata {
+            Unmanaged<FuseContext>.fromOpaque(userdata).takeUnretainedValue().withoutOpendir = true
+        }
         conn.pointee.max_write = maxWrite
         conn.pointee.max_readahead = maxWrite
         // Our own inode numbers and handles; no splice, no writeback cache: each write
         // reaches the upload session in order so it can be hashed inline.
         conn.pointee.want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE)
+        // No ACLs here: with this the kernel remembers that per inode instead of asking each
+        // `ls -l` (getxattr system.posix_acl_access) again.
+        if conn.pointee.capable & UInt32(FUSE_CAP_POSIX_ACL) != 0 {
+            conn.pointee.want |= UInt32(FUSE_CAP_POSIX_ACL)
+        }
         // Link targets stay in the kernel until invalidated, like names and attributes.
         if conn.pointee.capable & UInt32(FUSE_CAP_CACHE_SYMLINKS) != 0 {
             conn.pointee.want |= UInt32(FUSE_CAP_CACHE_SYMLINKS)
@@ -89,6 +99,12 @@ func makeOperations() -> fuse_lowlevel_ops {
 
     ops.opendir = { req, ino, fi in
         let ctx = FuseContext.from(req)
+        if ctx.withoutOpendir {
+            // "Success, and never ask again": the kernel opens directories from now on, with
+            // keep_cache and cache_readdir, and sends no releasedir.
+            fuse_reply_err(req, ENOSYS)
+            return
+        }
         do {
             let listing = try ctx.fs.opendir(ino)
             if let fi {
@@ -103,11 +119,11 @@ func makeOperations() -> fuse_lowlevel_ops {
     // Offsets count "." and ".." first, then the listing's names: offset k resumes at name k.
     ops.readdir = { req, ino, size, offset, fi in
         let ctx = FuseContext.from(req)
-        guard let fi, let listing = ctx.listing(fi.pointee.fh) else {
-            fuse_reply_err(req, EBADF)
-            return
-        }
-        do { try listing.load() } catch { return replyError(req, error, ctx, "readdir \(ino)") }
+        let listing: any DirectoryListing
+        do {
+            listing = try directoryListing(ctx, ino, fi, offset)
+            try listing.load()
+        } catch { return replyError(req, error, ctx, "readdir \(ino)") }
         // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }
@@ -123,6 +139,10 @@ func makeOperations() -> fuse_lowlevel_ops {
             used += needed
             index += 1
         }
+        if used == 0 && fi?.pointee.fh ?? 0 == 0, (ctx.finishedListing(ofDirectory: ino)?.count ?? 0) >= 100_000 {
+            // See releasedir: once this reply is out the listing is freed; give its pages back.
+            DispatchQueue.global().async { ctx.releaseMemory() }
+        }
         fuse_reply_buf(req, buffer, used)
     }
 
@@ -131,11 +151,11 @@ func makeOperations() -> fuse_lowlevel_ops {
     // cannot be had: the kernel looks it up as usual.
     ops.readdirplus = { req, ino, size, offset, fi in
         let ctx = FuseContext.from(req)
-        guard let fi, let listing = ctx.listing(fi.pointee.fh) else {
-            fuse_reply_err(req, EBADF)
-            return
-        }
-        do { try listing.load() } catch { return replyError(req, error, ctx, "readdir \(ino)") }
+        let listing: any DirectoryListing
+        do {
+            listing = try directoryListing(ctx, ino, fi, offset)
+            try listing.load()
+        } catch { return replyError(req, error, ctx, "readdir \(ino)") }
         // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
         defer { buffer.deallocate() }
@@ -161,6 +181,10 @@ func makeOperations() -> fuse_lowlevel_ops {
             }
             used += needed
             index += 1
+        }
+        if used == 0 && fi?.pointee.fh ?? 0 == 0, (ctx.finishedListing(ofDirectory: ino)?.count ?? 0) >= 100_000 {
+            // See releasedir: once this reply is out the listing is freed; give its pages back.
+            DispatchQueue.global().async { ctx.releaseMemory() }
         }
         fuse_reply_buf(req, buffer, used)
     }
@@ -312,6 +336,17 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
 
     return ops
+}
+
+/// The listing a readdir pages through: the one opendir made, or without opendir support the
+/// one kept for the directory.
+private func directoryListing(_ ctx: FuseContext, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+                              _ offset: off_t) throws -> any DirectoryListing {
+    if let fh = fi?.pointee.fh, fh != 0 {
+        guard let listing = ctx.listing(fh) else { throw FSError(EBADF) }
+        return listing
+    }
+    return try ctx.listing(ofDirectory: ino, offset: Int(offset))
 }
 
 /// "." (index 0) and ".." (index 1) of directory `ino`; ".." is answered as the root, which the
