@@ -129,8 +129,7 @@ struct MountCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        let count = (try? repository.catalog.packageCount()) ?? 0
-        logger.notice("serving \(repository.layout.root) at \(path) (\(count) packages)")
+        logger.notice("serving \(repository.layout.root) at \(path)")
         if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
         let signal = session.run()
         logger.notice("unmounting \(path)\(signal > 0 ? " on signal \(signal)" : "")")

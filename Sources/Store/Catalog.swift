@@ -117,6 +117,15 @@ public final class Catalog: Sendable {
                 END;
                 """)
         }
+        migrator.registerMigration("v4: indexes for the first requests after a mount") { db in
+            // Opening a store looks for packages a crash left `verifying`: without this, a
+            // pass over every row (seconds on a cold million-package catalog).
+            try db.execute(sql: "CREATE INDEX package_verifying ON package(id) WHERE state = 'verifying'")
+            // `latest` and version directories read each version's format; with it in an index
+            // no package row is read.
+            try db.create(index: "package_version_format", on: "package",
+                          columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format"])
+        }
         return migrator
     }
 

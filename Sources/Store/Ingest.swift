@@ -125,7 +125,8 @@ extension Repository {
     /// and gets its final state (SPEC §4: nothing registered is lost). Returns how many.
     func finishInterruptedVerifications() throws -> Int {
         let pending = try catalog.read { db in
-            try PackageRecord.filter(Column("state") == PackageState.verifying.rawValue).order(Column("id")).fetchAll(db)
+            // A literal state, so SQLite can use the partial index `package_verifying`.
+            try PackageRecord.fetchAll(db, sql: "SELECT * FROM package WHERE state = 'verifying' ORDER BY id")
         }
         var finished = 0
         for record in pending {
