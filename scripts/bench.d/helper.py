@@ -217,6 +217,33 @@ def report(tsv, out):
     sys.stdout.write(text)
 
 
+def mkpayload(path, mib):
+    """MIB MiB where every MiB is 256 KiB of random bytes and 768 KiB of zeros: compressible
+    enough to build an xz RPM quickly, and no two MiB alike (a wrong offset reads wrong bytes)."""
+    with open(path, "wb") as f:
+        for _ in range(mib):
+            f.write(os.urandom(256 << 10))
+            f.write(bytes(768 << 10))
+
+
+def randread(path, count, size, seed):
+    """COUNT reads of SIZE bytes at random offsets (fixed SEED), in that order; prints a digest
+    of what was read so two files can be compared."""
+    import hashlib
+    import random
+    rng = random.Random(int(seed))
+    total = os.path.getsize(path)
+    h = hashlib.sha1()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for _ in range(int(count)):
+            off = rng.randrange(0, max(1, total - int(size)))
+            h.update(os.pread(fd, int(size), off))
+    finally:
+        os.close(fd)
+    print(h.hexdigest())
+
+
 def median(args):
     vals = [float(x) for x in args]
     print(f"{statistics.median(vals):.6f}")
@@ -236,5 +263,9 @@ if __name__ == "__main__":
         report(args[0], args[1])
     elif cmd == "median":
         median(args)
+    elif cmd == "mkpayload":
+        mkpayload(args[0], int(args[1]))
+    elif cmd == "randread":
+        randread(*args)
     else:
         sys.exit(f"helper.py: unknown command {cmd}")
