@@ -18,14 +18,16 @@ extension PackageTree {
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.bytes(try metaJSON(package))), directIO: true)
+            // Kept in the page cache like everything else: a change of the package invalidates
+            // this inode (its size and pages) before the change is visible anywhere.
+            return OpenReply(handle: handles.add(.bytes(try metaJSON(package))), keepCache: true)
         case .state(let id):
             if writing {
                 try access.requireManager(caller, "changing the state of package \(id)")
                 return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
             }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.bytes(stateText(package))), directIO: true)
+            return OpenReply(handle: handles.add(.bytes(stateText(package))), keepCache: true)
         case .inlineFile(let id, let name):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }
