@@ -42,7 +42,9 @@ func makeOperations() -> fuse_lowlevel_ops {
 
     ops.lookup = { req, parent, name in
         let ctx = FuseContext.from(req)
-        let n = String(cString: name!)
+        // Every name pkgfs shows is UTF-8; bytes that are not would be repaired to U+FFFD and
+        // could find another entry.
+        guard let n = String(validatingCString: name!) else { fuse_reply_err(req, ENOENT); return }
         do {
             var e = entryParam(try ctx.fs.lookup(parent: parent, name: n))
             fuse_reply_entry(req, &e)
@@ -244,6 +246,11 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.create = { req, parent, name, mode, fi in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
+        guard String(validatingCString: name!) != nil else {
+            // Repairing the bytes to U+FFFD would register another name than the one created.
+            return replyError(req, FSError.invalid("\(n.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
+                              ctx, "create \(parent)/\(n)")
+        }
         do {
             let (entry, reply) = try ctx.fs.create(parent: parent, name: n, mode: mode,
                                                    flags: fi?.pointee.flags ?? 0, caller: caller(req))

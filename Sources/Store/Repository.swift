@@ -84,7 +84,26 @@ public final class Repository: Sendable {
     public func blobPath(of package: Package) -> String { blobs.path(sha256: package.sha256) }
 
     public func beginUpload(fileName: String, uploader: String) throws -> UploadSession {
-        try UploadSession(fileName: fileName, uploader: uploader, directory: layout.temporaryDirectory)
+        try Self.checkFileName(fileName)
+        return try UploadSession(fileName: fileName, uploader: uploader, directory: layout.temporaryDirectory)
+    }
+
+    /// A package's file name becomes a directory name, a receipt link, a JSON string and a log
+    /// line: one path component of at most 255 bytes without control characters (a newline
+    /// would split every `ls | while read` and every log line). Names whose bytes are not UTF-8
+    /// are refused where the bytes are still seen (the FUSE create; HTTP decodes its headers).
+    public static func checkFileName(_ name: String) throws {
+        func refuse(_ why: String) -> StoreError {
+            .invalid("\(name.debugDescription) is not a valid package file name: \(why)")
+        }
+        if name.isEmpty || name == "." || name == ".." { throw refuse("it names no file") }
+        if name.utf8.count > 255 { throw refuse("it is longer than 255 bytes") }
+        for scalar in name.unicodeScalars {
+            if scalar == "/" { throw refuse("it contains '/'") }
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                throw refuse("it contains the control character U+\(String(format: "%04X", scalar.value))")
+            }
+        }
     }
 
     public func abandon(_ session: UploadSession) {

@@ -10,7 +10,9 @@ extension PackageTree {
             throw FSError.accessDenied("new files can only be created in incoming/")
         }
         try access.requireManager(caller, "upload of \(name)")
-        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix(".") || name.count > 2 else {
+        // FUSE passes names up to 1024 bytes; NAME_MAX is the filesystem's own check.
+        if name.utf8.count > 255 { throw FSError(ENAMETOOLONG, "\(name.prefix(64))… is longer than 255 bytes") }
+        guard !name.isEmpty, !name.hasPrefix(".") || name.count > 2 else {
             throw FSError.invalid("\(name) is not a valid file name")
         }
         if handles.upload(named: name) != nil {

@@ -48,6 +48,27 @@ final class PayloadHostileTests: XCTestCase {
         XCTAssertEqual(try reader.readAll(list[2]), Array("replaced".utf8))
     }
 
+    /// Member names whose bytes are not UTF-8 (a Latin-1 tarball): each stays its own entry,
+    /// and a symlink naming one still names it (repairing to U+FFFD merged `a\xff` and `a\xfe`).
+    func testMemberNamesThatAreNotUTF8StayApart() throws {
+        // /bin/sh is dash (no $'…'): the names come from printf's octal escapes (\377 = 0xff).
+        _ = try sh(#"""
+            mkdir odd && cd odd && printf ff > "$(printf 'a\377')" && printf fe > "$(printf 'a\376')" \
+              && printf u > "$(printf '\303\251')" && printf cut > "$(printf 'b\303')" \
+              && ln -s "$(printf 'a\377')" l && tar cf ../odd.tar *
+            """#, cwd: tmp.path)
+        let list = try listPayload(path: tmp.sub("odd.tar"), container: .tar)
+        XCTAssertEqual(Set(list.map(\.path)), ["a\u{EFFF}", "a\u{EFFE}", "\u{E9}", "b\u{EFC3}", "l"])
+        let reader = try PayloadReader(path: tmp.sub("odd.tar"), container: .tar)
+        for (path, bytes) in [("a\u{EFFF}", "ff"), ("a\u{EFFE}", "fe"), ("\u{E9}", "u"), ("b\u{EFC3}", "cut")] {
+            let entry = try XCTUnwrap(list.first { $0.path == path }, path)
+            XCTAssertEqual(try reader.readAll(entry), Array(bytes.utf8), path)
+        }
+        XCTAssertEqual(list.first { $0.path == "l" }?.linkTarget, "a\u{EFFF}")
+        XCTAssertEqual(PayloadHeader.keepingBytes([0x61, 0xE2, 0x82, 0xAC, 0xE2, 0x82, 0xC0, 0xC0, 0xAF]),
+                       "a\u{20AC}\u{EFE2}\u{EF82}\u{EFC0}\u{EFC0}\u{EFAF}", "overlong and cut sequences byte by byte")
+    }
+
     func testTraversalAndAbsolutePaths() throws {
         assertInvalid(try tar("up.tar") { $0.add("../escape", data: [1]) }, contains: "'../escape' escapes")
         assertInvalid(try tar("mid.tar") { $0.add("a/../../b", data: [1]) }, contains: "escapes")

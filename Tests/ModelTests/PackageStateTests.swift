@@ -51,4 +51,29 @@ final class PathComponentTests: XCTestCase {
         XCTAssertEqual(PathComponent.safe("a\0b/c"), "a_b_c")
         XCTAssertLessThanOrEqual(PathComponent.safe(String(repeating: "é", count: 300)).utf8.count, 255)
     }
+
+    /// The fuzz-deb finding (Fuzz/corpus/fuzz-deb/regress-slash-combining_1.0_amd64.deb): a "/"
+    /// followed by a combining mark is one Character, which a Character-wise replacement kept;
+    /// the kernel then failed the readdir of the whole arch directory with EIO.
+    func testSlashOrNulFollowedByACombiningMarkIsReplaced() {
+        for value in ["1.0/\u{301}", "/\u{301}", "a/\u{301}\u{302}b", "\0\u{301}", "x\u{200D}/\u{301}"] {
+            let safe = PathComponent.safe(value)
+            XCTAssertFalse(safe.unicodeScalars.contains("/"), value.debugDescription)
+            XCTAssertFalse(safe.unicodeScalars.contains("\0"), value.debugDescription)
+            XCTAssertFalse(safe.utf8.contains(UInt8(ascii: "/")), value.debugDescription)
+        }
+        XCTAssertEqual(Array(PathComponent.safe("1.0/\u{301}").unicodeScalars), Array("1.0_\u{301}".unicodeScalars))
+    }
+
+    /// One Character longer than NAME_MAX (a letter with hundreds of combining marks): cut by
+    /// scalars, never to nothing.
+    func testOneHugeCharacterIsCutToAtMost255BytesAndNotToNothing() {
+        let huge = "a" + String(repeating: "\u{301}", count: 400)
+        XCTAssertEqual(huge.count, 1)
+        let safe = PathComponent.safe(huge)
+        XCTAssertFalse(safe.isEmpty)
+        XCTAssertLessThanOrEqual(safe.utf8.count, 255)
+        XCTAssertGreaterThanOrEqual(safe.utf8.count, 254)
+        XCTAssertTrue(safe.hasPrefix("a") || safe.unicodeScalars.first == "a")
+    }
 }

@@ -45,6 +45,35 @@ struct PayloadHeader {
 
     private static func string(_ p: UnsafePointer<CChar>?) -> String? {
         guard let p else { return nil }
-        return String(cString: p)
+        if let valid = String(validatingCString: p) { return valid }
+        var count = 0
+        while p[count] != 0 { count += 1 }
+        return UnsafeRawPointer(p).withMemoryRebound(to: UInt8.self, capacity: count) {
+            PayloadHeader.keepingBytes(UnsafeBufferPointer(start: $0, count: count))
+        }
+    }
+
+    /// A member name whose bytes are not all UTF-8 (a Latin-1 tarball, say) as a String that
+    /// keeps names apart: valid sequences as they are, each other byte `b` (always ≥ 0x80) as
+    /// the private-use scalar U+EF00 + b (U+EF80…U+EFFF, MirBSD's OPTU-8 mapping). Repairing to
+    /// U+FFFD instead would merge `a\xff` and `a\xfe` into one path and lose a member.
+    /// Symlink and hard-link targets go through the same mapping, so they still find their member.
+    static func keepingBytes<C: Collection>(_ bytes: C) -> String where C.Element == UInt8, C.Index == Int {
+        var scalars = String.UnicodeScalarView()
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let lead = bytes[i]
+            let length = lead < 0x80 ? 1 : (0xC2...0xDF).contains(lead) ? 2
+                : (0xE0...0xEF).contains(lead) ? 3 : (0xF0...0xF4).contains(lead) ? 4 : 0
+            if length > 0, length <= bytes.endIndex - i,
+               let sequence = String(validating: bytes[i..<(i + length)], as: UTF8.self) {
+                scalars.append(contentsOf: sequence.unicodeScalars)
+                i += length
+            } else {
+                scalars.append(Unicode.Scalar(0xEF00 + UInt32(lead))!)
+                i += 1
+            }
+        }
+        return String(scalars)
     }
 }
