@@ -59,7 +59,9 @@ final class VerifyingTests: XCTestCase {
 
     func testABundleIsVerifyingInTheCatalogThenFinishedInTheSameRow() throws {
         let repo = try Repository(root: root)
-        let upload = try session(repo, "acc-1.2.3.tar", try bundle("acc", "1.2.3"))
+        // Built once: a tar made again a second later has other mtimes, so other bytes.
+        let bytes = try bundle("acc", "1.2.3")
+        let upload = try session(repo, "acc-1.2.3.tar", bytes)
         var during: Package?
         var receiptDuring: Bool?
         var payloadDuring: Int?
@@ -90,7 +92,7 @@ final class VerifyingTests: XCTestCase {
 
         // Same bytes again: nothing to verify, no verifying step.
         var hooked = false
-        let again = try repo.finishUpload(try session(repo, "acc-1.2.3.tar", try bundle("acc", "1.2.3")),
+        let again = try repo.finishUpload(try session(repo, "acc-1.2.3.tar", bytes),
                                           registeredAsVerifying: { _ in hooked = true })
         guard case .alreadyPresent = again else { return XCTFail("\(again)") }
         XCTAssertFalse(hooked)
