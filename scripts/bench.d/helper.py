@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Helpers for scripts/bench (not timed themselves unless the script says so).
 
-  helper.py mksmall DIR N SIZE          N gzip-compressed tarballs of about SIZE bytes:
-                                        DIR/small<i>-1.0-1.el7.x86_64.tar.gz
+  helper.py mksmall DIR N SIZE          N RPMs of about SIZE bytes, built by one rpmbuild run
+                                        (N subpackages): DIR/small<i>-1.0-1.el7.x86_64.rpm;
+                                        gzip-compressed tarballs of the same names (.tar.gz)
+                                        where rpmbuild is missing or fails
   helper.py meta FILE KEY...            prints meta.json fields, one per line
   helper.py mirror SRC DST STORE        recreates the tree under SRC (a pkgfs mount) at DST on
                                         the backing disk: same dirs and symlinks, copies of
@@ -23,6 +25,51 @@ import tarfile
 
 
 def mksmall(directory, n, size):
+    if not mksmallrpm(directory, n, size):
+        mksmalltgz(directory, n, size)
+
+
+def mksmallrpm(directory, n, size):
+    """One spec with N subpackages small<i>, each holding SIZE bytes of random data (which
+    gzip does not shrink), dependency generators and post-install scripts off: rpmbuild makes
+    them all in one run."""
+    import shutil
+    import subprocess
+    import tempfile
+    if not shutil.which("rpmbuild"):
+        return False
+    os.makedirs(directory, exist_ok=True)
+    top = tempfile.mkdtemp(prefix="rpmbuild-", dir=os.path.dirname(os.path.abspath(directory)))
+    lines = [
+        "Name: small", "Version: 1.0", "Release: 1.el7", "Summary: bench", "License: MIT",
+        "BuildArch: x86_64", "AutoReqProv: no",
+        "%define _binary_payload w1.gzdio", "%define _build_id_links none",
+        "%define __os_install_post %{nil}", "%define debug_package %{nil}",
+        "%description", "bench",
+        "%install", "mkdir -p %{buildroot}/opt/small",
+        f"for i in $(seq 1 {n}); do head -c {max(1, size - 2000)} /dev/urandom > %{{buildroot}}/opt/small/$i.bin; done",
+    ]
+    for i in range(1, n + 1):
+        lines += [f"%package -n small{i}", "Summary: bench", f"%description -n small{i}", "bench",
+                  f"%files -n small{i}", f"/opt/small/{i}.bin"]
+    spec = os.path.join(top, "small.spec")
+    with open(spec, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        done = subprocess.run(["rpmbuild", "-bb", "--quiet", "--define", f"_topdir {top}", spec],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        built = os.path.join(top, "RPMS", "x86_64")
+        if done.returncode != 0 or not os.path.isdir(built):
+            sys.stderr.write(f"helper.py: rpmbuild failed, small packages are tarballs: {done.stderr[-500:]}\n")
+            return False
+        for name in os.listdir(built):
+            os.rename(os.path.join(built, name), os.path.join(directory, name))
+        return True
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def mksmalltgz(directory, n, size):
     os.makedirs(directory, exist_ok=True)
     rng = random.Random(42)
     for i in range(1, n + 1):
