@@ -6,12 +6,40 @@ import PkgfsStore
 enum OpenFile: Sendable {
     /// The original bytes of a package: a read-only descriptor on its blob.
     case blob(Int32)
-    /// A generated file (meta.json, state), fixed at open so reads are consistent.
-    case bytes([UInt8])
+    /// A generated file (meta.json, state, a bundle's inline file).
+    case generated(GeneratedFile)
     case upload(Upload)
     case stateWrite(StateWrite)
     /// A file of a package's payload (`files/...`), streamed out of the archive.
     case payload(PayloadStream)
+}
+
+/// The bytes of a generated file, made at the first read that reaches pkgfs and then fixed, so
+/// the reads of one open agree. An open whose pages the kernel still holds is never read here,
+/// so it costs no rendering (an RPM's meta.json takes milliseconds to render).
+final class GeneratedFile: @unchecked Sendable {
+    // @unchecked: `made` is guarded by `lock`; `make` is only called under it.
+    private let lock = NSLock()
+    private var made: [UInt8]?
+    private let make: () throws -> [UInt8]
+
+    init(_ make: @escaping () throws -> [UInt8]) {
+        self.make = make
+    }
+
+    init(fixed bytes: [UInt8]) {
+        made = bytes
+        make = { bytes }
+    }
+
+    func bytes() throws -> [UInt8] {
+        try lock.withLock {
+            if let made { return made }
+            let bytes = try make()
+            made = bytes
+            return bytes
+        }
+    }
 }
 
 /// An upload in `incoming/` from create to release. `finish` runs once; later flushes

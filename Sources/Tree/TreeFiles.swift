@@ -17,21 +17,25 @@ extension PackageTree {
             return OpenReply(handle: handles.add(.blob(fd)), keepCache: true)
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
-            guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+            guard try mapped({ try repository.catalog.summary(id: id) }) != nil else { throw FSError.notFound() }
             // Kept in the page cache like everything else: a change of the package invalidates
             // this inode (its size and pages) before the change is visible anywhere.
-            return OpenReply(handle: handles.add(.bytes(try metaJSON(package))), keepCache: true)
+            let meta = GeneratedFile { [self] in
+                guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
+                return try metaJSON(package)
+            }
+            return OpenReply(handle: handles.add(.generated(meta)), keepCache: true)
         case .state(let id):
             if writing {
                 try access.requireManager(caller, "changing the state of package \(id)")
                 return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
             }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.bytes(stateText(package))), keepCache: true)
+            return OpenReply(handle: handles.add(.generated(GeneratedFile(fixed: stateText(package)))), keepCache: true)
         case .inlineFile(let id, let name):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.bytes(bytes)), keepCache: true)
+            return OpenReply(handle: handles.add(.generated(GeneratedFile(fixed: bytes))), keepCache: true)
         case .payload(let id, let path, _):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             return OpenReply(handle: handles.add(.payload(try openPayload(id, path: path))), keepCache: true)
@@ -53,7 +57,8 @@ extension PackageTree {
             }
             guard failure == 0 else { throw FSError(EIO, "reading blob failed: \(String(cString: strerror(failure)))") }
             return bytes
-        case .bytes(let bytes)?:
+        case .generated(let file)?:
+            let bytes = try file.bytes()
             guard offset < bytes.count else { return [] }
             let start = Int(offset)
             return Array(bytes[start..<min(bytes.count, start + size)])
