@@ -30,14 +30,15 @@ final class FuseContext: @unchecked Sendable {
         lock.withLock { listings[id] }
     }
 
-    @discardableResult
-    func dropListing(_ id: UInt64) -> (any DirectoryListing)? {
-        lock.withLock { listings.removeValue(forKey: id) }
+    func dropListing(_ id: UInt64) {
+        released(lock.withLock { listings.removeValue(forKey: id) })
     }
 
-    /// Returns freed heap pages to the system (glibc keeps them otherwise).
-    func releaseMemory() {
-        _ = malloc_trim(0)
+    /// A huge listing leaves its pages to malloc, which keeps them: give them back once it is
+    /// freed (after the reply being made now).
+    private func released(_ listing: (any DirectoryListing)?) {
+        guard (listing?.count ?? 0) >= 100_000 else { return }
+        DispatchQueue.global().async { _ = malloc_trim(0) }
     }
 
     // MARK: - listings without opendir
@@ -82,9 +83,8 @@ final class FuseContext: @unchecked Sendable {
     }
 
     /// The kernel read the listing to its end.
-    @discardableResult
-    func finishedListing(ofDirectory ino: UInt64) -> (any DirectoryListing)? {
-        lock.withLock { byDirectory.removeValue(forKey: ino)?.listing }
+    func finishedListing(ofDirectory ino: UInt64) {
+        released(lock.withLock { byDirectory.removeValue(forKey: ino)?.listing })
     }
 
     static func from(_ req: fuse_req_t?) -> FuseContext {

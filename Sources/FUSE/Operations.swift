@@ -118,85 +118,37 @@ func makeOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error, ctx, "opendir \(ino)") }
     }
 
-    // Offsets count "." and ".." first, then the listing's names: offset k resumes at name k.
     ops.readdir = { req, ino, size, offset, fi in
-        let ctx = FuseContext.from(req)
-        let listing: any DirectoryListing
-        do {
-            listing = try directoryListing(ctx, ino, fi, offset)
-            try listing.load()
-        } catch { return replyError(req, error, ctx, "readdir \(ino)") }
-        // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
-        defer { buffer.deallocate() }
-        var used = 0
-        var index = Int(offset)
-        while index < listing.count + 2 {
-            let e = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
+        replyListingPage(req, ino, size, offset, fi) { _, _, e, buffer, room, next in
             var st = stat()
             st.st_ino = UInt(e.ino)
             st.st_mode = e.mode
-            let needed = fuse_add_direntry(req, buffer + used, size - used, e.name, &st, off_t(index + 1))
-            if used + needed > size { break }
-            used += needed
-            index += 1
+            return fuse_add_direntry(req, buffer, room, e.name, &st, next)
         }
-        if used == 0 && fi?.pointee.fh ?? 0 == 0, (ctx.finishedListing(ofDirectory: ino)?.count ?? 0) >= 100_000 {
-            // See releasedir: once this reply is out the listing is freed; give its pages back.
-            DispatchQueue.global().async { ctx.releaseMemory() }
-        }
-        fuse_reply_buf(req, buffer, used)
     }
 
     // Names with their attributes, so `ls -l`, `find` and `stat` of what was listed need no
     // lookup round trip each. "." and ".." go without (ino 0), as does a name whose entry
     // cannot be had: the kernel looks it up as usual.
     ops.readdirplus = { req, ino, size, offset, fi in
-        let ctx = FuseContext.from(req)
-        let listing: any DirectoryListing
-        do {
-            listing = try directoryListing(ctx, ino, fi, offset)
-            try listing.load()
-        } catch { return replyError(req, error, ctx, "readdir \(ino)") }
-        // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
-        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
-        defer { buffer.deallocate() }
-        var used = 0
-        var index = Int(offset)
-        while index < listing.count + 2 {
+        replyListingPage(req, ino, size, offset, fi, plus: true) { ctx, full, e, buffer, room, next in
             var param = fuse_entry_param()
-            let name: String
-            if index >= 2, let entry = listing.entryPlus(at: index - 2) {
-                name = listing.entry(at: index - 2).name
-                param = entryParam(entry)
+            if let full {
+                param = entryParam(full)
             } else {
-                let e = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
-                name = e.name
                 param.attr.st_ino = UInt(e.ino)
                 param.attr.st_mode = e.mode
             }
-            let needed = fuse_add_direntry_plus(req, buffer + used, size - used, name, &param, off_t(index + 1))
-            if used + needed > size {
-                // Not sent, so the kernel holds no reference for it: give back the one taken.
-                if param.ino != 0 { ctx.fs.forget(param.ino, count: 1) }
-                break
-            }
-            used += needed
-            index += 1
+            let needed = fuse_add_direntry_plus(req, buffer, room, e.name, &param, next)
+            // Not sent, so the kernel holds no reference for it: give back the one taken.
+            if needed > room && param.ino != 0 { ctx.fs.forget(param.ino, count: 1) }
+            return needed
         }
-        if used == 0 && fi?.pointee.fh ?? 0 == 0, (ctx.finishedListing(ofDirectory: ino)?.count ?? 0) >= 100_000 {
-            // See releasedir: once this reply is out the listing is freed; give its pages back.
-            DispatchQueue.global().async { ctx.releaseMemory() }
-        }
-        fuse_reply_buf(req, buffer, used)
     }
 
     ops.releasedir = { req, _, fi in
         let ctx = FuseContext.from(req)
-        if let fi, (ctx.dropListing(fi.pointee.fh)?.count ?? 0) >= 100_000 {
-            // A huge listing leaves its pages to malloc, which keeps them; give them back.
-            ctx.releaseMemory()
-        }
+        if let fi { ctx.dropListing(fi.pointee.fh) }
         fuse_reply_err(req, 0)
     }
 
@@ -343,6 +295,40 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
 
     return ops
+}
+
+/// Replies to a readdir or readdirplus with the names from `offset` on that fit in `size` bytes.
+/// Offsets count "." and ".." first, then the listing's names: offset k resumes at name k.
+/// `add` writes one name (with its full entry for readdirplus: nil for the dots and for names
+/// without one) into the room left and returns the bytes it needs; more than the room means it
+/// did not fit and the page ends there.
+private func replyListingPage(
+    _ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+    plus: Bool = false,
+    add: (FuseContext, Entry?, DirectoryEntry, UnsafeMutablePointer<CChar>, Int, off_t) -> Int
+) {
+    let ctx = FuseContext.from(req)
+    let listing: any DirectoryListing
+    do {
+        listing = try directoryListing(ctx, ino, fi, offset)
+        try listing.load()
+    } catch { return replyError(req, error, ctx, "readdir \(ino)") }
+    // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
+    let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
+    defer { buffer.deallocate() }
+    var used = 0
+    var index = Int(offset)
+    while index < listing.count + 2 {
+        let name = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
+        let full = plus && index >= 2 ? listing.entryPlus(at: index - 2) : nil
+        let needed = add(ctx, full, name, buffer + used, size - used, off_t(index + 1))
+        if used + needed > size { break }
+        used += needed
+        index += 1
+    }
+    // The end of a listing read without opendir: it is not kept any longer.
+    if used == 0 && fi?.pointee.fh ?? 0 == 0 { ctx.finishedListing(ofDirectory: ino) }
+    fuse_reply_buf(req, buffer, used)
 }
 
 /// The listing a readdir pages through: the one opendir made, or without opendir support the
