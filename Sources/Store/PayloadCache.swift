@@ -39,10 +39,11 @@ public final class PayloadCache: @unchecked Sendable {
         return fd
     }
 
-    /// An open descriptor on the cached file, filling it first with `fill` (which writes the
-    /// entry's `size` bytes to the descriptor it is given) when absent. nil when the entry does
-    /// not fit the cache's bounds or filling failed: the caller reads the slow way.
-    public func open(packageID: Int64, dataIndex: Int, size: Int64, fill: (Int32) throws -> Void) -> Int32? {
+    /// An open descriptor on the cached file, filling it first when absent: `fill` hands the
+    /// entry's `size` bytes, in order, to the append function it is given. nil when the entry
+    /// does not fit the cache's bounds or filling failed: the caller reads the slow way.
+    public func open(packageID: Int64, dataIndex: Int, size: Int64,
+                     fill: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) -> Int32? {
         let final = path(packageID: packageID, dataIndex: dataIndex)
         lock.lock(); defer { lock.unlock() }
         if let existing = openExisting(packageID: packageID, dataIndex: dataIndex) { return existing }
@@ -51,7 +52,12 @@ public final class PayloadCache: @unchecked Sendable {
         let fd = Glibc.open(partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return nil }
         do {
-            try fill(fd)
+            var written: Int64 = 0
+            try fill { bytes in
+                let e = pwriteFully(fd, bytes, at: written)
+                if e != 0 { throw StoreError.io("writing the payload cache file of package \(packageID) failed", errno: e) }
+                written += Int64(bytes.count)
+            }
             var st = stat()
             guard fstat(fd, &st) == 0, Int64(st.st_size) == size, rename(partial, final) == 0 else {
                 throw StoreError.io("payload cache file of package \(packageID) is incomplete", errno: EIO)

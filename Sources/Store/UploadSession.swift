@@ -45,18 +45,12 @@ public final class UploadSession: @unchecked Sendable {
     public func write(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try lock.withLock {
             if let failure { throw failure }
-            var done = 0
-            while done < bytes.count {
-                let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let e = errno
-                    let error = e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
-                                                           : StoreError.io("writing \(fileName) failed", errno: e)
-                    failure = error
-                    throw error
-                }
-                done += n
+            let e = pwriteFully(fd, bytes, at: offset)
+            if e != 0 {
+                let error = e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
+                                                       : StoreError.io("writing \(fileName) failed", errno: e)
+                failure = error
+                throw error
             }
             if inOrder && offset == hashedLength {
                 digests.update(bytes)

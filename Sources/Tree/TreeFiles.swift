@@ -49,14 +49,7 @@ extension PackageTree {
     public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {
         switch handles.get(handle) {
         case .blob(let fd)?:
-            var failure: Int32 = 0
-            let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-                let n = pread(fd, buffer.baseAddress!, size, off_t(offset))
-                if n < 0 { failure = errno }
-                count = max(n, 0)
-            }
-            guard failure == 0 else { throw FSError(EIO, "reading blob failed: \(String(cString: strerror(failure)))") }
-            return bytes
+            return try readBytes(fd, count: size, at: offset, of: "the blob")
         case .generated(let file)?:
             let bytes = try file.bytes()
             guard offset < bytes.count else { return [] }
@@ -86,4 +79,17 @@ extension PackageTree {
             break
         }
     }
+}
+
+/// Up to `count` bytes of the file open as `fd` from `offset` (fewer at its end), read into a
+/// buffer that is not zeroed first; a failure is EIO naming `what`.
+func readBytes(_ fd: Int32, count: Int, at offset: Int64, of what: String) throws -> [UInt8] {
+    var failure: Int32 = 0
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in
+        let n = pread(fd, buffer.baseAddress!, count, off_t(offset))
+        if n < 0 { failure = errno }
+        filled = max(n, 0)
+    }
+    guard failure == 0 else { throw FSError(EIO, "reading \(what) failed: \(String(cString: strerror(failure)))") }
+    return bytes
 }

@@ -253,19 +253,12 @@ final class PayloadStream: @unchecked Sendable {
     private func spill(_ reader: PayloadReader) -> Int32 {
         guard let cache, let dataIndex = entry.dataIndex else { return -1 }
         let entry = self.entry
-        let fd = cache.open(packageID: packageID, dataIndex: dataIndex, size: entry.size) { fd in
+        let fd = cache.open(packageID: packageID, dataIndex: dataIndex, size: entry.size) { append in
             var offset: Int64 = 0
             while offset < entry.size {
                 let chunk = try reader.read(entry, offset: offset, length: 1 << 20)
                 guard !chunk.isEmpty else { throw FSError(EIO, "files/\(entry.path) ended early") }
-                try chunk.withUnsafeBytes { raw in
-                    var done = 0
-                    while done < raw.count {
-                        let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-                        guard n > 0 else { throw FSError(errno == 0 ? EIO : errno) }
-                        done += n
-                    }
-                }
+                try chunk.withUnsafeBytes { try append($0) }
                 offset += Int64(chunk.count)
             }
         }
@@ -274,13 +267,6 @@ final class PayloadStream: @unchecked Sendable {
     }
 
     private func readCached(offset: Int64, count: Int) throws -> [UInt8] {
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, filled in
-            let n = pread(cached, buffer.baseAddress!, count, off_t(offset))
-            if n < 0 { failure = errno }
-            filled = max(n, 0)
-        }
-        guard failure == 0 else { throw FSError(EIO, "reading the cached files/\(entry.path) failed: \(String(cString: strerror(failure)))") }
-        return bytes
+        try readBytes(cached, count: count, at: offset, of: "the cached files/\(entry.path)")
     }
 }
