@@ -58,6 +58,8 @@ extension PackageTree {
         }
     }
 
+    /// The children of any directory but by-id/ and by-sha*/, which are listed by name alone
+    /// (`indexNames`; opendir chooses).
     func children(of node: Node) throws -> [(String, Node)] {
         let catalog = repository.catalog
         switch node {
@@ -82,9 +84,6 @@ extension PackageTree {
             guard let summary = try catalog.summary(id: id) else { return [] }
             let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
             return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
-        case .byID, .bySHA1, .bySHA256:
-            guard let makeNode = Self.indexNode(of: node) else { return [] }
-            return try indexNames(of: node).map { ($0, makeNode($0)) }
         case .search:
             return []
         case let .searchDir(keyword):
