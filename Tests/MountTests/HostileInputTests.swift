@@ -12,17 +12,11 @@ final class HostileInputTests: XCTestCase {
 
     func testSymlinkLoopsInAPayloadAnswerWithoutHanging() throws {
         let m = try MountedStore.make(self)
-        let name = "loops-1.0-1.el8.x86_64.tar.gz"
-        try PayloadFixtures.run("""
-            mkdir -p \(m.root)/loops && cd \(m.root)/loops && echo real > real.txt
-            ln -s b a && ln -s a b && ln -s self self && ln -s . up && ln -s a/x deep
-            tar czf ../\(name) .
-            """, "making the loops")
         // `tar -x` extracts these without complaint, so they are a valid package.
-        let cp = m.sh("\(Self.limit) cp \(name) $M/incoming/")
-        XCTAssertTrue(cp.ok, "\(cp.stderr)\n\(m.log)")
-        let dir = "$M/GENERIC_PACKAGE/el8/x86_64/1.0/loops-1.0-1.el8.x86_64"
-        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+        let dir = try uploadTarball(m, "loops", "making the loops", """
+            echo real > real.txt
+            ln -s b a && ln -s a b && ln -s self self && ln -s . up && ln -s a/x deep
+            """)
 
         let listing = m.sh("\(Self.limit) ls -l \(dir)/files/")
         XCTAssertTrue(listing.ok, listing.stderr)
@@ -47,17 +41,11 @@ final class HostileInputTests: XCTestCase {
 
     func testAPayloadWithTenThousandEntriesIsListedWhole() throws {
         let m = try MountedStore.make(self)
-        let name = "many-1.0-1.el8.x86_64.tar.gz"
-        try PayloadFixtures.run("""
-            mkdir -p \(m.root)/many && cd \(m.root)/many && seq -f 'f%05g' 1 10000 | xargs touch
+        let dir = try uploadTarball(m, "many", "making 10,000 files", """
+            seq -f 'f%05g' 1 10000 | xargs touch
             echo first > f00001 && echo last > f10000
-            tar czf ../\(name) .
-            """, "making 10,000 files")
-        XCTAssertEqual(m.sh("tar tzf \(name) | wc -l").trimmed, "10001", "10,000 files and ./")
-        let cp = m.sh("\(Self.limit) cp \(name) $M/incoming/")
-        XCTAssertTrue(cp.ok, "\(cp.stderr)\n\(m.log)")
-        let dir = "$M/GENERIC_PACKAGE/el8/x86_64/1.0/many-1.0-1.el8.x86_64"
-        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+            """)
+        XCTAssertEqual(m.sh("tar tzf many-1.0-1.el8.x86_64.tar.gz | wc -l").trimmed, "10001", "10,000 files and ./")
 
         let started = Date()
         let listing = m.sh("\(Self.limit) ls -f \(dir)/files/")
@@ -127,21 +115,14 @@ final class HostileInputTests: XCTestCase {
 
     func testPayloadMemberNamesWithANewlineOrBytesThatAreNotUTF8() throws {
         let m = try MountedStore.make(self)
-        let name = "oddnames-1.0-1.el8.x86_64.tar.gz"
-        try PayloadFixtures.run("""
-            mkdir -p \(m.root)/odd && cd \(m.root)/odd
+        let dir = try uploadTarball(m, "oddnames", "making odd member names", """
             printf nl > $'new\\nline.txt'
             printf ff > $'bad\\xff.txt'
             printf fe > $'bad\\xfe.txt'
             mkdir $'dir\\xe9' && printf inner > $'dir\\xe9/inner.txt'
             ln -s $'bad\\xff.txt' link-to-ff
             printf plain > plain.txt
-            tar czf ../\(name) .
-            """, "making odd member names")
-        let cp = m.sh("\(Self.limit) cp \(name) $M/incoming/")
-        XCTAssertTrue(cp.ok, "\(cp.stderr)\n\(m.log)")
-        let dir = "$M/GENERIC_PACKAGE/el8/x86_64/1.0/oddnames-1.0-1.el8.x86_64"
-        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+            """)
 
         // Every member is there once: two names that differ only in a byte that is not UTF-8
         // must not collapse into one (which would lose a file).
@@ -216,6 +197,23 @@ final class HostileInputTests: XCTestCase {
     // MARK: -
 
     /// The mount still answers: the root lists, the package's meta.json parses.
+    /// Builds `<stem>-1.0-1.el8.x86_64.tar.gz` of what `script` makes in an empty directory,
+    /// uploads it and checks it registered `available`; returns its package directory (with $M).
+    private func uploadTarball(_ m: MountedStore, _ stem: String, _ what: String, _ script: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let name = "\(stem)-1.0-1.el8.x86_64.tar.gz"
+        try PayloadFixtures.run("""
+            mkdir -p \(m.root)/\(stem) && cd \(m.root)/\(stem)
+            \(script)
+            tar czf ../\(name) .
+            """, what)
+        let cp = m.sh("\(Self.limit) cp \(name) $M/incoming/")
+        XCTAssertTrue(cp.ok, "\(cp.stderr)\n\(m.log)", file: file, line: line)
+        let dir = "$M/GENERIC_PACKAGE/el8/x86_64/1.0/\(stem)-1.0-1.el8.x86_64"
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n", file: file, line: line)
+        return dir
+    }
+
     private func assertAnswering(_ m: MountedStore, _ dir: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let root = m.sh("\(Self.limit) ls $M")
         XCTAssertTrue(root.ok && root.stdout.contains("incoming"), "the mount answers: \(root.stderr)", file: file, line: line)

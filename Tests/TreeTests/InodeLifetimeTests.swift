@@ -19,9 +19,7 @@ final class InodeLifetimeTests: XCTestCase {
     }
 
     func makeTree() throws -> PackageTree {
-        PackageTree(repository: try Repository(root: root), mountPoint: "/mnt/pkgfs",
-                    access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil),
-                    logger: Logger(label: "test"))
+        PackageTree.forTests(try Repository(root: root))
     }
 
     func testLookupsAreCountedAndForgetDropsTheNumber() throws {

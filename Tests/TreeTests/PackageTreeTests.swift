@@ -20,9 +20,7 @@ final class PackageTreeTests: XCTestCase {
     }
 
     func makeTree() throws -> PackageTree {
-        PackageTree(repository: try Repository(root: root), mountPoint: "/mnt/pkgfs",
-                    access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil),
-                    logger: Logger(label: "test"))
+        PackageTree.forTests(try Repository(root: root))
     }
 
     func path(_ tree: PackageTree, _ components: String...) throws -> UInt64 {

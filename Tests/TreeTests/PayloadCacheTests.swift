@@ -45,8 +45,7 @@ final class PayloadCacheTests: XCTestCase {
     func testBackwardReadsAreServedFromTheCacheAfterOneDecompression() throws {
         let (archive, big) = try makeArchive()
         let repository = try Repository(root: root + "/store")
-        let tree = PackageTree(repository: repository, mountPoint: "/mnt/pkgfs",
-                               access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil), logger: Logger(label: "test"))
+        let tree = PackageTree.forTests(repository)
         let incoming = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
         let (upload, reply) = try tree.create(parent: incoming, name: "big-1.0.tar.xz", mode: 0o644, flags: O_WRONLY, caller: owner)
         _ = try archive.withUnsafeBytes { try tree.write(upload.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: owner) }
