@@ -84,11 +84,19 @@ public struct OpenReply: Sendable, Equatable {
     public var directIO: Bool
     /// Keep cached pages across opens (immutable files).
     public var keepCache: Bool
+    /// Nothing to do when the file is closed: the kernel then sends no flush, saving a round trip per close.
+    public var noFlush: Bool
 
-    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false) {
+    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false) {
         self.handle = handle
         self.directIO = directIO
         self.keepCache = keepCache
+        self.noFlush = noFlush
+    }
+
+    /// An immutable file opened for reading.
+    public static func cachedReadOnly(_ handle: UInt64) -> OpenReply {
+        OpenReply(handle: handle, keepCache: true, noFlush: true)
     }
 }
 
@@ -141,10 +149,13 @@ public struct FilesystemStatistics: Sendable {
 public struct FSError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32
     public var message: String
+    /// Routine refusals (a name that does not exist, an attribute not set) are not logged.
+    public var isRoutine: Bool
 
-    public init(_ errno: Int32, _ message: String = "") {
+    public init(_ errno: Int32, _ message: String = "", routine: Bool? = nil) {
         self.errno = errno
         self.message = message
+        self.isRoutine = routine ?? (errno == ENOENT || errno == ENODATA)
     }
 
     public var description: String {

@@ -6,15 +6,17 @@ import Logging
 func replyError(_ req: fuse_req_t?, _ error: any Error, _ context: FuseContext, _ what: @autoclosure () -> String) {
     let code: Int32
     let message: String
+    let routine: Bool
     if let fsError = error as? FSError {
         code = fsError.errno
         message = fsError.message
+        routine = fsError.isRoutine
     } else {
         code = EIO
         message = "\(error)"
+        routine = false
     }
-    // Lookups of names that do not exist are routine; everything else is worth a line.
-    if code != ENOENT && code != ENODATA {
+    if !routine {
         context.logger.notice("\(what()): \(message.isEmpty ? String(cString: strerror(code)) : message) [errno \(code)]")
     }
     fuse_reply_err(req, code)
@@ -59,6 +61,7 @@ func applyOpenReply(_ reply: OpenReply, _ fi: UnsafeMutablePointer<fuse_file_inf
     fi.pointee.fh = reply.handle
     fi.pointee.direct_io = reply.directIO ? 1 : 0
     fi.pointee.keep_cache = reply.keepCache ? 1 : 0
+    fi.pointee.noflush = reply.noFlush ? 1 : 0
 }
 
 func replyBytes(_ req: fuse_req_t?, _ bytes: [UInt8]) {

@@ -3,20 +3,15 @@ import Foundation
 /// Renders `meta.json`: one flat JSON object with the seeds' own key names (SPEC §1).
 public enum MetaDocument {
     public static func render(_ package: Package, downloadUrl: String) -> [UInt8] {
-        var object = fields(package, downloadUrl: downloadUrl)
-        if let details = package.formatDetailsJSON,
-           let data = details.data(using: .utf8),
-           let parsed = try? JSONSerialization.jsonObject(with: data) {
+        var object = fields(package, downloadUrl: downloadUrl).mapValues { JSONValue($0) }
+        if let details = package.formatDetailsJSON, let parsed = JSONValue.parse(details) {
             object[package.format.rawValue] = parsed
             // A bundle's manifest *is* the Astra resource: its fields are the top-level ones.
-            if package.format == .bundle, let manifest = parsed as? [String: Any] {
-                for key in astraManifestKeys { if let value = manifest[key] { object[key] = value } }
+            if package.format == .bundle {
+                for key in astraManifestKeys { if let value = parsed[key] { object[key] = value } }
             }
         }
-        let data = (try? JSONSerialization.data(withJSONObject: object,
-                                                 options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
-        return [UInt8](data) + [0x0A]
+        return JSONValue.object(object.map { (key: $0.key, value: $0.value) }).prettyPrinted() + [0x0A]
     }
 
     static let astraManifestKeys = ["packageName", "packageVersion", "packageType", "severityLevel", "bundleName",

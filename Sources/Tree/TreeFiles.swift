@@ -14,7 +14,7 @@ extension PackageTree {
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
             let fd = Glibc.open(repository.blobPath(of: package), O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(errno)))") }
-            return OpenReply(handle: handles.add(.blob(fd)), keepCache: true)
+            return .cachedReadOnly(handles.add(.blob(fd)))
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
             guard try mapped({ try repository.catalog.summary(id: id) }) != nil else { throw FSError.notFound() }
@@ -24,21 +24,21 @@ extension PackageTree {
                 guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
                 return try metaJSON(package)
             }
-            return OpenReply(handle: handles.add(.generated(meta)), keepCache: true)
+            return .cachedReadOnly(handles.add(.generated(meta)))
         case .state(let id):
             if writing {
                 try access.requireManager(caller, "changing the state of package \(id)")
                 return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
             }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.generated(GeneratedFile(fixed: stateText(package)))), keepCache: true)
+            return .cachedReadOnly(handles.add(.generated(GeneratedFile(fixed: stateText(package)))))
         case .inlineFile(let id, let name):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }
-            return OpenReply(handle: handles.add(.generated(GeneratedFile(fixed: bytes))), keepCache: true)
+            return .cachedReadOnly(handles.add(.generated(GeneratedFile(fixed: bytes))))
         case .payload(let id, let path, _):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
-            return OpenReply(handle: handles.add(.payload(try openPayload(id, path: path))), keepCache: true)
+            return .cachedReadOnly(handles.add(.payload(try openPayload(id, path: path))))
         case .upload:
             throw FSError(EBUSY, "an upload of this name is in progress")
         default:

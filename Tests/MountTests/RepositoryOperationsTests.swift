@@ -60,6 +60,14 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertTrue(m.sh("setfattr -x user.label.team \(dir)").ok)
         XCTAssertEqual(m.sh("jq -c .metadata.labels \(dir)/meta.json").trimmed, "[]")
         XCTAssertFalse(m.sh("setfattr -n user.pkgfs.sha256 -v 00 \(dir)").ok, "facts are read-only")
+        XCTAssertTrue(m.sh("getfattr -n user.label.absent \(dir)").stderr.contains("No such attribute"))
+        // "Not supported" rather than "not set": `ls -l` then asks once per mount, not once per entry,
+        // and the refusal is routine (no log line).
+        let selinux = m.sh("getfattr -n security.selinux \(dir)")
+        XCTAssertFalse(selinux.ok)
+        XCTAssertTrue(selinux.stderr.contains("Operation not supported"), selinux.stderr)
+        XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)
+        XCTAssertFalse(m.log.contains("security.selinux"), m.log)
     }
 
     func testExpectedDigestIsCheckedOnClose() throws {
