@@ -3,13 +3,17 @@ import Foundation
 /// A JSON document as plain values, for rendering meta.json without Foundation's writer
 /// (whose locale-aware key sorting cost milliseconds per package when `ls -l` sizes meta.json).
 /// Numbers keep their text, so a parsed document renders them exactly as they were written.
-public indirect enum JSONValue: Equatable, Sendable {
+public indirect enum JSONValue: Equatable, Sendable, ExpressibleByStringLiteral {
     case null
     case bool(Bool)
     case number(String)
     case string(String)
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
+
+    public init(stringLiteral value: String) {
+        self = .string(value)
+    }
 
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
@@ -30,21 +34,16 @@ public indirect enum JSONValue: Equatable, Sendable {
         return members.first { $0.key == key }?.value
     }
 
-    /// Values built in Swift (strings, integers, booleans, arrays, dictionaries, NSNull, nil).
-    public init(_ any: Any?) {
-        switch any {
-        case nil, is NSNull: self = .null
-        case let value as JSONValue: self = value
-        case let value as String: self = .string(value)
-        case let value as Bool: self = .bool(value)
-        case let value as Int: self = .number(String(value))
-        case let value as Int64: self = .number(String(value))
-        case let value as Int32: self = .number(String(value))
-        case let value as UInt64: self = .number(String(value))
-        case let value as Double: self = .number(value.isFinite ? "\(value)" : "0")
-        case let value as [Any]: self = .array(value.map { JSONValue($0) })
-        case let value as [String: Any]: self = .object(value.map { (key: $0.key, value: JSONValue($0.value)) })
-        default: self = .string("\(any!)")
+    /// The same value as `JSONSerialization` takes it.
+    public var foundationObject: Any {
+        switch self {
+        case .null: return NSNull()
+        case .bool(let value): return value
+        case .number(let text): return Int(text).map { $0 as Any } ?? Double(text) ?? 0
+        case .string(let text): return text
+        case .array(let elements): return elements.map(\.foundationObject)
+        case .object(let members):
+            return Dictionary(members.map { ($0.key, $0.value.foundationObject) }, uniquingKeysWith: { _, last in last })
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// Renders `meta.json`: one flat JSON object with the seeds' own key names (SPEC §1).
 public enum MetaDocument {
     public static func render(_ package: Package, downloadUrl: String) -> [UInt8] {
-        var object = fields(package, downloadUrl: downloadUrl).mapValues { JSONValue($0) }
+        var object = fields(package, downloadUrl: downloadUrl)
         if let details = package.formatDetailsJSON, let parsed = JSONValue.parse(details) {
             object[package.format.rawValue] = parsed
             // A bundle's manifest *is* the Astra resource: its fields are the top-level ones.
@@ -17,51 +17,59 @@ public enum MetaDocument {
     static let astraManifestKeys = ["packageName", "packageVersion", "packageType", "severityLevel", "bundleName",
                                     "images", "artifacts", "files", "upgradableVersions", "dependencies"]
 
-    static func fields(_ p: Package, downloadUrl: String) -> [String: Any] {
-        var object: [String: Any] = [
+    static func fields(_ p: Package, downloadUrl: String) -> [String: JSONValue] {
+        func text(_ s: String) -> JSONValue { .string(s) }
+        func texts(_ list: [String]) -> JSONValue { .array(list.map(JSONValue.string)) }
+        func object(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
+            .object(members.map { (key: $0.key, value: $0.value) })
+        }
+        var fields: [String: JSONValue] = [
             // OCP SoftwarePackageMeta
-            "id": p.id,
-            "name": p.name,
-            "fileName": p.fileName,
-            "extension": p.fileExtension,
-            "size": p.size,
-            "sha1": p.sha1,
-            "downloadUrl": downloadUrl,
-            "type": p.type,
-            "version": p.version,
-            "buildNumber": p.buildNumber,
-            "operatingSystem": p.operatingSystem,
-            "architecture": p.architecture,
+            "id": .number(String(p.id)),
+            "name": text(p.name),
+            "fileName": text(p.fileName),
+            "extension": text(p.fileExtension),
+            "size": .number(String(p.size)),
+            "sha1": text(p.sha1),
+            "downloadUrl": text(downloadUrl),
+            "type": text(p.format == .bundle ? PackageType.astra : p.type),
+            "version": text(p.version),
+            "buildNumber": text(p.buildNumber),
+            "operatingSystem": text(p.operatingSystem),
+            "architecture": text(p.architecture),
             // pkgfs additions
-            "uuid": p.uuid,
-            "sha256": p.sha256,
-            "format": p.format.rawValue,
-            "epoch": p.epoch.map { $0 as Any } ?? NSNull(),
-            "release": p.release.map { $0 as Any } ?? NSNull(),
+            "uuid": text(p.uuid),
+            "sha256": text(p.sha256),
+            "format": text(p.format.rawValue),
+            "epoch": p.epoch.map { .number(String($0)) } ?? .null,
+            "release": p.release.map(JSONValue.string) ?? .null,
             // Astra package resource
-            "packageName": p.name,
-            "packageVersion": p.version,
+            "packageName": text(p.name),
+            "packageVersion": text(p.version),
             "packageType": "install",
             "severityLevel": "recommended",
-            "bundleName": [String](),
-            "packageState": p.state.rawValue,
-            "packageStateTransitions": PackageState.transitionTable.map { ["from": $0.from, "to": $0.to] },
-            "packageStateDetails": p.stateDetails.map { ["type": $0.type, "title": $0.title, "detail": $0.detail] },
-            "images": [Any](),
-            "artifacts": [Any](),
-            "files": [Any](),
-            "upgradableVersions": NSNull(),
-            "dependencies": [Any](),
-            "metadata": [
-                "labels": p.labels.map { ["name": $0.name, "value": $0.value] },
-                "creationTimestamp": Timestamp.iso8601(p.createdAt),
-                "modificationTimestamp": Timestamp.iso8601(p.modifiedAt),
-                "createdBy": p.createdBy,
-                "modifiedBy": p.modifiedBy,
-            ] as [String: Any],
+            "bundleName": .array([]),
+            "packageState": text(p.state.rawValue),
+            "packageStateTransitions": .array(PackageState.transitionTable.map {
+                object(["from": text($0.from), "to": texts($0.to)])
+            }),
+            "packageStateDetails": .array(p.stateDetails.map {
+                object(["type": text($0.type), "title": text($0.title), "detail": text($0.detail)])
+            }),
+            "images": .array([]),
+            "artifacts": .array([]),
+            "files": .array([]),
+            "upgradableVersions": .null,
+            "dependencies": .array([]),
         ]
-        if p.format == .bundle { object["type"] = PackageType.astra }
-        return object
+        fields["metadata"] = object([
+            "labels": .array(p.labels.map { object(["name": text($0.name), "value": text($0.value)]) }),
+            "creationTimestamp": text(Timestamp.iso8601(p.createdAt)),
+            "modificationTimestamp": text(Timestamp.iso8601(p.modifiedAt)),
+            "createdBy": text(p.createdBy),
+            "modifiedBy": text(p.modifiedBy),
+        ])
+        return fields
     }
 }
 
@@ -87,7 +95,7 @@ extension MetaDocument {
 
     public static func softwarePackageMeta(_ package: Package, downloadUrl: String) -> [String: Any] {
         let all = fields(package, downloadUrl: downloadUrl)
-        return all.filter { softwarePackageMetaKeys.contains($0.key) }
+        return all.filter { softwarePackageMetaKeys.contains($0.key) }.mapValues(\.foundationObject)
     }
 
     /// The Astra package resource (`application/astra-package`, version 1.0): `id` is the
@@ -95,14 +103,12 @@ extension MetaDocument {
     /// fields (`upgradableVersions` without a manifest) are left out rather than null.
     public static func astraResource(_ package: Package) -> [String: Any] {
         var all = fields(package, downloadUrl: "")
-        if package.format == .bundle, let details = package.formatDetailsJSON,
-           let data = details.data(using: .utf8),
-           let manifest = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+        if package.format == .bundle, let details = package.formatDetailsJSON, let manifest = JSONValue.parse(details) {
             for key in astraManifestKeys { if let value = manifest[key] { all[key] = value } }
         }
         var resource: [String: Any] = ["type": "application/astra-package", "version": "1.0", "id": package.uuid]
         for key in astraResourceKeys {
-            if let value = all[key], !(value is NSNull) { resource[key] = value }
+            if let value = all[key], value != .null { resource[key] = value.foundationObject }
         }
         return resource
     }

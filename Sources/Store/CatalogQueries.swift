@@ -147,7 +147,7 @@ extension Catalog {
             try Row.fetchAll(cached: db, sql: """
                 SELECT r.fileName, p.dirType, p.dirOS, p.dirArch, p.dirVersion, p.dirName
                 FROM receipt r JOIN package p ON p.id = r.packageId ORDER BY r.fileName
-                """).map { ($0["fileName"], Self.location($0)) }
+                """).map { ($0[0], Self.location($0, from: 1)) }
         }
     }
 
@@ -156,7 +156,7 @@ extension Catalog {
             try Row.fetchOne(cached: db, sql: """
                 SELECT p.dirType, p.dirOS, p.dirArch, p.dirVersion, p.dirName
                 FROM receipt r JOIN package p ON p.id = r.packageId WHERE r.fileName = ?
-                """, arguments: [fileName]).map(Self.location)
+                """, arguments: [fileName]).map { Self.location($0, from: 0) }
         }
     }
 
@@ -172,8 +172,9 @@ extension Catalog {
 
     // MARK: - plumbing
 
+    // Read by position in `summary(_:)`.
     private static let summaryColumns = """
-        id, uuid, fileName, size, format, version, createdAt, modifiedAt, dirType, dirOS, dirArch, dirVersion, dirName
+        id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName
         """
 
     private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
@@ -184,14 +185,15 @@ extension Catalog {
     }
 
     static func summary(_ row: Row) -> PackageSummary {
-        PackageSummary(id: row["id"], uuid: row["uuid"], fileName: row["fileName"], size: row["size"],
-                       format: row["format"], version: row["version"], createdAt: row["createdAt"],
-                       modifiedAt: row["modifiedAt"], location: location(row))
+        PackageSummary(id: row[0], uuid: row[1], fileName: row[2], size: row[3], format: row[4], version: row[5],
+                       createdAt: row[6], modifiedAt: row[7], state: PackageState(rawValue: row[8]) ?? .corrupt,
+                       location: location(row, from: 9))
     }
 
-    static func location(_ row: Row) -> PackageLocation {
-        PackageLocation(type: row["dirType"], os: row["dirOS"], arch: row["dirArch"],
-                        version: row["dirVersion"], name: row["dirName"])
+    /// dirType, dirOS, dirArch, dirVersion, dirName from column `first` on.
+    static func location(_ row: Row, from first: Int) -> PackageLocation {
+        PackageLocation(type: row[first], os: row[first + 1], arch: row[first + 2],
+                        version: row[first + 3], name: row[first + 4])
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {

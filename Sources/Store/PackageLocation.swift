@@ -1,3 +1,5 @@
+import PkgfsModel
+
 /// A package's place in the tree: `<type>/<os>/<arch>/<version>/<name>/`, each a safe path component.
 public struct PackageLocation: Sendable, Hashable {
     public var type: String
@@ -28,5 +30,6 @@ public struct PackageSummary: Sendable, Hashable {
     public var version: String
     public var createdAt: Double
     public var modifiedAt: Double
+    public var state: PackageState
     public var location: PackageLocation
 }

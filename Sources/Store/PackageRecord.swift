@@ -37,6 +37,25 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var dirVersion: String
     var dirName: String
 
+    /// The table's columns in schema order (a test holds them to the migrated schema). Rows of
+    /// `SELECT *` decode by position: by name, GRDB compares every name with every column.
+    static let columnOrder = ["id", "uuid", "fileName", "name", "fileExtension", "size", "sha1", "sha256", "type",
+                              "version", "buildNumber", "operatingSystem", "architecture", "format", "epoch",
+                              "release", "state", "stateDetails", "labels", "createdAt", "modifiedAt", "createdBy",
+                              "modifiedBy", "formatDetails", "dirType", "dirOS", "dirArch", "dirVersion", "dirName"]
+
+    init(row: Row) throws {
+        guard row.count == Self.columnOrder.count else {
+            throw StoreError.io("a package row has \(row.count) columns, not \(Self.columnOrder.count)", errno: EIO)
+        }
+        id = row[0]; uuid = row[1]; fileName = row[2]; name = row[3]; fileExtension = row[4]; size = row[5]
+        sha1 = row[6]; sha256 = row[7]; type = row[8]; version = row[9]; buildNumber = row[10]
+        operatingSystem = row[11]; architecture = row[12]; format = row[13]; epoch = row[14]; release = row[15]
+        state = row[16]; stateDetails = row[17]; labels = row[18]; createdAt = row[19]; modifiedAt = row[20]
+        createdBy = row[21]; modifiedBy = row[22]; formatDetails = row[23]
+        dirType = row[24]; dirOS = row[25]; dirArch = row[26]; dirVersion = row[27]; dirName = row[28]
+    }
+
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
@@ -79,8 +98,8 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
                 operatingSystem: operatingSystem, architecture: architecture, uuid: uuid, sha256: sha256,
                 format: PackageFormat(rawValue: format) ?? .file, epoch: epoch, release: release,
                 state: PackageState(rawValue: state) ?? .corrupt,
-                stateDetails: JSONText.decode([StateDetail].self, stateDetails) ?? [],
-                labels: JSONText.decode([Label].self, labels) ?? [],
+                stateDetails: JSONText.decodeList(StateDetail.self, stateDetails) ?? [],
+                labels: JSONText.decodeList(Label.self, labels) ?? [],
                 createdAt: Date(timeIntervalSince1970: createdAt),
                 modifiedAt: Date(timeIntervalSince1970: modifiedAt),
                 createdBy: createdBy, modifiedBy: modifiedBy, formatDetailsJSON: formatDetails)
@@ -100,5 +119,10 @@ enum JSONText {
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
         try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// Most packages have no labels and no state details: "[]" needs no decoder.
+    static func decodeList<T: Decodable>(_ type: T.Type, _ text: String) -> [T]? {
+        text == "[]" ? [] : decode([T].self, text)
     }
 }

@@ -13,6 +13,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let inodes = InodeTable()
     let handles = HandleTable()
     let metaCache = MetaCache()
+    let summaries = SummaryMemo()
     /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.
     let payloadReaders = PayloadReaderCache()
     let access: AccessPolicy

@@ -17,35 +17,31 @@ extension PackageTree {
             a.size = upload.session.size
             a.mtime = upload.session.startedAt.timeIntervalSince1970
             return a
-        case .package(let id), .original(let id):
-            // The summary has all these need; the full package (JSON columns decoded) is not loaded.
-            guard let summary = try repository.catalog.summary(id: id) else { throw FSError.notFound("package \(id) is gone") }
+        case .package(let id), .original(let id), .meta(let id), .state(let id):
+            // The summary has all these need; the full package (JSON columns decoded) is not loaded
+            // unless meta.json has to be rendered.
+            guard let summary = try summary(id: id) else { throw FSError.notFound("package \(id) is gone") }
             a.mtime = summary.createdAt
-            if case .package = node {
+            switch node {
+            case .package:
                 a.mode = UInt32(S_IFDIR) | 0o755 | shared
                 a.nlink = 2
-            } else {
+            case .original:
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = summary.size
-            }
-            return a
-        case .meta(let id), .state(let id):
-            guard let package = try repository.catalog.package(id: id) else { throw FSError.notFound("package \(id) is gone") }
-            a.mtime = package.createdAt.timeIntervalSince1970
-            switch node {
             case .meta:
                 a.mode = UInt32(S_IFREG) | 0o444
-                a.size = Int64(try metaJSON(package).count)
+                a.size = Int64(try metaJSON(summary).count)
             default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
-                a.size = Int64(stateText(package).count)
+                a.size = Int64(stateText(summary.state).count)
             }
             return a
         case .filesDir, .payload:
             return try payloadAttributes(of: node, base: a)
         case let .inlineFile(id, name):
             guard let bytes = try inlineFile(id, named: name),
-                  let summary = try repository.catalog.summary(id: id) else { throw FSError.notFound() }
+                  let summary = try summary(id: id) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFREG) | 0o444
             a.size = Int64(bytes.count)
             a.mtime = summary.createdAt
@@ -60,7 +56,7 @@ extension PackageTree {
             guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFLNK) | 0o777
             a.size = Int64(target.utf8.count)
-            if let id = try linkedPackage(node)?.id, let summary = try repository.catalog.summary(id: id) {
+            if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
                 a.mtime = summary.createdAt
             }
         }
@@ -92,24 +88,24 @@ extension PackageTree {
         case .idLink(let name): return try packageByIDName(name)
         case .sha1Link(let hex): return try catalog.summaries(sha1: hex).first
         case .sha256Link(let hex): return try catalog.summaries(sha256: hex).first
-        case .searchLink(_, let id): return try catalog.summary(id: id)
+        case .searchLink(_, let id): return try summary(id: id)
         default: return nil
         }
     }
 
     /// meta.json; `downloadUrl` is the original file's absolute path through this mount.
-    /// Rendering is costly (JSON with sorted keys) and `ls -l`, `stat` and `cat` each need it, so
-    /// the bytes are kept per package until the package changes (its modification time moves).
-    func metaJSON(_ package: Package) throws -> [UInt8] {
-        if let cached = metaCache.bytes(for: package.id, version: package.modifiedAt) { return cached }
-        guard let summary = try repository.catalog.summary(id: package.id) else { throw FSError.notFound() }
+    /// `ls -l`, `stat` and `cat` each need it, so the bytes are kept per package until the
+    /// package changes (its modification time moves).
+    func metaJSON(_ summary: PackageSummary) throws -> [UInt8] {
+        if let cached = metaCache.bytes(for: summary.id, version: summary.modifiedAt) { return cached }
+        guard let package = try repository.catalog.package(id: summary.id) else { throw FSError.notFound() }
         let path = "\(mountPoint)/\(summary.location.path)/\(package.fileName)"
         let bytes = MetaDocument.render(package, downloadUrl: path)
-        metaCache.store(bytes, for: package.id, version: package.modifiedAt)
+        metaCache.store(bytes, for: summary.id, version: summary.modifiedAt)
         return bytes
     }
 
-    func stateText(_ package: Package) -> [UInt8] {
-        Array((package.state.rawValue + "\n").utf8)
+    func stateText(_ state: PackageState) -> [UInt8] {
+        Array((state.rawValue + "\n").utf8)
     }
 }

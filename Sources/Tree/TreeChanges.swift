@@ -36,7 +36,7 @@ extension PackageTree {
 
     func deletePackage(_ id: Int64, caller: Caller) throws {
         try access.requireManager(caller, "deleting package \(id)")
-        let location = try mapped { try repository.catalog.summary(id: id)?.location }
+        let location = try mapped { try summary(id: id)?.location }
         let package = try mapped { try repository.delete(id: id) }
         logger.info("\(AccessPolicy.userName(caller.uid)) deleted \(package.fileName)")
         packageChanged(package, replacing: nil, removedFrom: location)
@@ -64,10 +64,11 @@ extension PackageTree {
         else { packageChanged(outcome.package, replacing: nil) }
     }
 
-    /// Drops what the kernel cached about a package that appeared, changed or went away.
+    /// Drops what the kernel and this tree cached about a package that appeared, changed or went away.
     func packageChanged(_ package: Package, replacing old: Package?, removedFrom location: PackageLocation? = nil) {
-        guard let notifier else { return }
         let ids = Set([package.id, old?.id].compactMap { $0 })
+        summaries.forget(ids)
+        guard let notifier else { return }
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
                         + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })
         let gone = location != nil || old != nil

@@ -17,12 +17,12 @@ extension PackageTree {
             return .cachedReadOnly(handles.add(.blob(fd)))
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
-            guard try mapped({ try repository.catalog.summary(id: id) }) != nil else { throw FSError.notFound() }
+            guard try mapped({ try summary(id: id) }) != nil else { throw FSError.notFound() }
             // Kept in the page cache like everything else: a change of the package invalidates
             // this inode (its size and pages) before the change is visible anywhere.
             let meta = GeneratedFile { [self] in
-                guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-                return try metaJSON(package)
+                guard let summary = try mapped({ try summary(id: id) }) else { throw FSError.notFound() }
+                return try metaJSON(summary)
             }
             return .cachedReadOnly(handles.add(.generated(meta)))
         case .state(let id):
@@ -30,8 +30,8 @@ extension PackageTree {
                 try access.requireManager(caller, "changing the state of package \(id)")
                 return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
             }
-            guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            return .cachedReadOnly(handles.add(.generated(GeneratedFile(fixed: stateText(package)))))
+            guard let summary = try mapped({ try summary(id: id) }) else { throw FSError.notFound() }
+            return .cachedReadOnly(handles.add(.generated(GeneratedFile(fixed: stateText(summary.state)))))
         case .inlineFile(let id, let name):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }

@@ -38,7 +38,7 @@ extension PackageTree {
         switch node {
         case let .filesDir(id):
             guard try repository.catalog.payloadContainer(packageID: id) != nil,
-                  let summary = try repository.catalog.summary(id: id) else {
+                  let summary = try summary(id: id) else {
                 throw FSError.notFound("package \(id) is gone")
             }
             a.mode = UInt32(S_IFDIR) | 0o755

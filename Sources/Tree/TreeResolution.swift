@@ -34,7 +34,7 @@ extension PackageTree {
             case "meta.json": return .meta(id)
             case "state": return .state(id)
             default:
-                guard let summary = try catalog.summary(id: id) else { return nil }
+                guard let summary = try summary(id: id) else { return nil }
                 if summary.fileName == name { return .original(id) }
                 return name == "files" ? try filesDir(of: id) : nil
             }
@@ -79,15 +79,15 @@ extension PackageTree {
             let versions = try sortedVersions(type: t, os: o, arch: a)
             return versions.map { ($0, .versionDir(t, o, a, $0)) } + [("latest", .latest(t, o, a))]
         case let .versionDir(t, o, a, v):
-            return try catalog.packages(type: t, os: o, arch: a, version: v).map { ($0.location.name, .package($0.id)) }
+            return try remembered { try catalog.packages(type: t, os: o, arch: a, version: v) }.map { ($0.location.name, .package($0.id)) }
         case let .package(id):
-            guard let summary = try catalog.summary(id: id) else { return [] }
+            guard let summary = try summary(id: id) else { return [] }
             let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
             return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
         case .search:
             return []
         case let .searchDir(keyword):
-            return try catalog.search(keyword: keyword).map { ($0.location.name, .searchLink(keyword, $0.id)) }
+            return try remembered { try catalog.search(keyword: keyword) }.map { ($0.location.name, .searchLink(keyword, $0.id)) }
         case let .filesDir(id):
             let members = try payloadChildren(of: node)
             let taken = Set(members.map(\.0))
@@ -135,7 +135,7 @@ extension PackageTree {
     }
 
     func packageByIDName(_ name: String) throws -> PackageSummary? {
-        if let id = Int64(name) { return try repository.catalog.summary(id: id) }
+        if let id = Int64(name) { return try summary(id: id) }
         return try repository.catalog.summary(uuid: name)
     }
 }

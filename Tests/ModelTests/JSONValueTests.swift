@@ -17,9 +17,20 @@ final class JSONValueTests: XCTestCase {
             ["list": [["from": "a", "to": ["b", "c"]], ["from": "d", "to": [String]()]], "negative": -42, "big": Int64.max],
         ]
         for document in documents {
-            XCTAssertEqual(String(decoding: JSONValue(document).prettyPrinted(), as: UTF8.self),
-                           String(decoding: try foundation(document), as: UTF8.self))
+            // Read back and written again, Foundation's text comes out byte for byte (keys in its order).
+            let expected = String(decoding: try foundation(document), as: UTF8.self)
+            let parsed = try XCTUnwrap(JSONValue.parse(expected), expected)
+            XCTAssertEqual(String(decoding: parsed.prettyPrinted(), as: UTF8.self), expected)
+            XCTAssertEqual(String(decoding: JSONValue.object(parsed.reversedMembers).prettyPrinted(), as: UTF8.self), expected,
+                           "members in any order are sorted")
         }
+    }
+
+    func testFoundationObjectRoundTrips() throws {
+        let text = #"{"a":[1,2.5,"x",null,true,{"b":false}],"c":{}}"#
+        let value = try XCTUnwrap(JSONValue.parse(text))
+        let data = try JSONSerialization.data(withJSONObject: value.foundationObject, options: [.sortedKeys])
+        XCTAssertEqual(JSONValue.parse(String(decoding: data, as: UTF8.self)), value)
     }
 
     func testParsedDocumentsRenderLikeFoundation() throws {
@@ -65,5 +76,12 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(object["id"] as? Int, 7)
         XCTAssertEqual(String(decoding: bytes.dropLast(), as: UTF8.self),
                        String(decoding: try foundation(object), as: UTF8.self))
+    }
+}
+
+private extension JSONValue {
+    var reversedMembers: [(key: String, value: JSONValue)] {
+        guard case .object(let members) = self else { return [] }
+        return members.reversed()
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import PkgfsStore
+
+/// Package summaries by id, kept between requests: a cold `ls -l` or `find` asks for the same
+/// package's summary once per entry (its directory, meta.json, state, the original, links to it).
+/// `packageChanged`, the signal that also drops the kernel's caches, drops a package from here.
+/// Bounded: when full it starts over.
+final class SummaryMemo: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var entries: [Int64: PackageSummary] = [:]
+    /// Moves on every `forget`, so a summary read before a change is not stored after it.
+    private var generation: UInt64 = 0
+    private let capacity: Int
+
+    init(capacity: Int = 65_536) {
+        self.capacity = capacity
+    }
+
+    func summary(id: Int64) -> PackageSummary? {
+        lock.withLock { entries[id] }
+    }
+
+    var currentGeneration: UInt64 {
+        lock.withLock { generation }
+    }
+
+    /// Keeps summaries read when the generation was `readAt`.
+    func store(_ summaries: some Sequence<PackageSummary>, readAt: UInt64) {
+        lock.withLock {
+            guard readAt == generation else { return }
+            for summary in summaries {
+                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+                entries[summary.id] = summary
+            }
+        }
+    }
+
+    func forget(_ ids: some Sequence<Int64>) {
+        lock.withLock {
+            generation &+= 1
+            for id in ids { entries[id] = nil }
+        }
+    }
+}
+
+extension PackageTree {
+    /// The catalog's summary of a package, through the memo.
+    func summary(id: Int64) throws -> PackageSummary? {
+        if let known = summaries.summary(id: id) { return known }
+        return try remembered { try repository.catalog.summary(id: id).map { [$0] } ?? [] }.first
+    }
+
+    /// Runs a catalog read of summaries and keeps what it returns.
+    func remembered(_ read: () throws -> [PackageSummary]) throws -> [PackageSummary] {
+        let generation = summaries.currentGeneration
+        let result = try read()
+        summaries.store(result, readAt: generation)
+        return result
+    }
+}
