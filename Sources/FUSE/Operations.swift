@@ -29,11 +29,9 @@ func makeOperations() -> fuse_lowlevel_ops {
         // Our own inode numbers and handles; no splice, no writeback cache: each write
         // reaches the upload session in order so it can be hashed inline.
         conn.pointee.want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE)
-        // No ACLs here: with this the kernel remembers that per inode instead of asking each
-        // `ls -l` (getxattr system.posix_acl_access) again.
-        if conn.pointee.capable & UInt32(FUSE_CAP_POSIX_ACL) != 0 {
-            conn.pointee.want |= UInt32(FUSE_CAP_POSIX_ACL)
-        }
+        // No FUSE_CAP_POSIX_ACL: ACL names are answered "not supported" (see the tree's getxattr),
+        // which `ls -l` remembers for the whole mount; with the kernel's ACL cache it would ask
+        // once per inode, and again whenever a listing refreshes that inode.
         // Link targets stay in the kernel until invalidated, like names and attributes.
         if conn.pointee.capable & UInt32(FUSE_CAP_CACHE_SYMLINKS) != 0 {
             conn.pointee.want |= UInt32(FUSE_CAP_CACHE_SYMLINKS)

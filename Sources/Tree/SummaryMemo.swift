@@ -4,21 +4,19 @@ import PkgfsStore
 /// Package summaries by id, kept between requests: a cold `ls -l` or `find` asks for the same
 /// package's summary once per entry (its directory, meta.json, state, the original, links to it).
 /// `packageChanged`, the signal that also drops the kernel's caches, drops a package from here.
-/// Bounded: when full it starts over.
 final class SummaryMemo: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     private let lock = NSLock()
-    private var entries: [Int64: PackageSummary] = [:]
+    private var entries: BoundedCache<Int64, PackageSummary>
     /// Moves on every `forget`, so a summary read before a change is not stored after it.
     private var generation: UInt64 = 0
-    private let capacity: Int
 
     init(capacity: Int = 65_536) {
-        self.capacity = capacity
+        entries = BoundedCache(capacity: capacity)
     }
 
     func summary(id: Int64) -> PackageSummary? {
-        lock.withLock { entries[id] }
+        lock.withLock { entries.get(id) }
     }
 
     var currentGeneration: UInt64 {
@@ -29,17 +27,14 @@ final class SummaryMemo: @unchecked Sendable {
     func store(_ summaries: some Sequence<PackageSummary>, readAt: UInt64) {
         lock.withLock {
             guard readAt == generation else { return }
-            for summary in summaries {
-                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-                entries[summary.id] = summary
-            }
+            for summary in summaries { entries.set(summary.id, summary) }
         }
     }
 
     func forget(_ ids: some Sequence<Int64>) {
         lock.withLock {
             generation &+= 1
-            for id in ids { entries[id] = nil }
+            for id in ids { entries.remove(id) }
         }
     }
 }

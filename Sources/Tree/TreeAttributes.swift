@@ -31,7 +31,7 @@ extension PackageTree {
                 a.size = summary.size
             case .meta:
                 a.mode = UInt32(S_IFREG) | 0o444
-                a.size = Int64(try metaJSON(summary).count)
+                a.size = Int64(try metaCache.size(for: summary.id, version: summary.modifiedAt) ?? metaJSON(summary).count)
             default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
                 a.size = Int64(stateText(summary.state).count)

@@ -7,7 +7,7 @@ import PkgfsStore
 /// `user.label.<name>` labels, and expected digests on uploads in flight.
 extension PackageTree {
     static let labelPrefix = "user.label."
-    static let unsupportedNamespaces = ["security.", "trusted."]
+    static let unsupportedNamespaces = ["security.", "system.", "trusted."]
 
     public func listxattr(_ ino: UInt64) throws -> [String] {
         guard case .package(let id)? = inodes.node(ino) else { return [] }
@@ -17,8 +17,9 @@ extension PackageTree {
     }
 
     public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] {
-        // `ls -l` asks every entry for security.selinux. "Not supported" (rather than "not set")
-        // lets ls remember that for the whole mount instead of a round trip per entry.
+        // `ls -l` asks every entry for security.selinux and its POSIX ACLs (system.posix_acl_*).
+        // "Not supported" (rather than "not set") lets ls remember that for the whole mount
+        // instead of a round trip per entry.
         if Self.unsupportedNamespaces.contains(where: name.hasPrefix) {
             throw FSError(EOPNOTSUPP, routine: true)
         }

@@ -63,11 +63,13 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertTrue(m.sh("getfattr -n user.label.absent \(dir)").stderr.contains("No such attribute"))
         // "Not supported" rather than "not set": `ls -l` then asks once per mount, not once per entry,
         // and the refusal is routine (no log line).
-        let selinux = m.sh("getfattr -n security.selinux \(dir)")
-        XCTAssertFalse(selinux.ok)
-        XCTAssertTrue(selinux.stderr.contains("Operation not supported"), selinux.stderr)
+        for name in ["security.selinux", "system.posix_acl_access", "system.posix_acl_default"] {
+            let answer = m.sh("getfattr -n \(name) \(dir)")
+            XCTAssertFalse(answer.ok)
+            XCTAssertTrue(answer.stderr.contains("Operation not supported"), "\(name): \(answer.stderr)")
+        }
         XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)
-        XCTAssertFalse(m.log.contains("security.selinux"), m.log)
+        XCTAssertFalse(m.log.contains("security.selinux") || m.log.contains("posix_acl"), m.log)
     }
 
     func testExpectedDigestIsCheckedOnClose() throws {
