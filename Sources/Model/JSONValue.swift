@@ -39,7 +39,9 @@ public indirect enum JSONValue: Equatable, Sendable, ExpressibleByStringLiteral 
         switch self {
         case .null: return NSNull()
         case .bool(let value): return value
-        case .number(let text): return Int(text).map { $0 as Any } ?? Double(text) ?? 0
+        case .number(let text):
+            if let integer = Int(text) { return integer }
+            return Double(text) ?? 0
         case .string(let text): return text
         case .array(let elements): return elements.map(\.foundationObject)
         case .object(let members):
