@@ -43,10 +43,8 @@ private struct JSONParser {
     }
 
     mutating func object(depth: Int) -> JSONValue? {
-        i += 1
         var members: [(key: String, value: JSONValue)] = []
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        if opensEmpty(closedBy: "}") { return .object(members) }
         while true {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let key = string() else { return nil }
@@ -55,30 +53,37 @@ private struct JSONParser {
             i += 1
             guard let value = value(depth: depth + 1) else { return nil }
             members.append((key, value))
-            skipSpace()
-            guard i < bytes.count else { return nil }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard bytes[i] == UInt8(ascii: "}") else { return nil }
-            i += 1
-            return .object(members)
+            guard let closed = itemEnds(closedBy: "}") else { return nil }
+            if closed { return .object(members) }
         }
     }
 
     mutating func array(depth: Int) -> JSONValue? {
-        i += 1
         var elements: [JSONValue] = []
-        skipSpace()
-        if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(elements) }
+        if opensEmpty(closedBy: "]") { return .array(elements) }
         while true {
             guard let element = value(depth: depth + 1) else { return nil }
             elements.append(element)
-            skipSpace()
-            guard i < bytes.count else { return nil }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard bytes[i] == UInt8(ascii: "]") else { return nil }
-            i += 1
-            return .array(elements)
+            guard let closed = itemEnds(closedBy: "]") else { return nil }
+            if closed { return .array(elements) }
         }
+    }
+
+    /// At an opening bracket: steps over it, and over the closing one too if nothing is between.
+    mutating func opensEmpty(closedBy close: Unicode.Scalar) -> Bool {
+        i += 1
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: close) else { return false }
+        i += 1
+        return true
+    }
+
+    /// After an item: true past the closing bracket, false past a comma, nil for anything else.
+    mutating func itemEnds(closedBy close: Unicode.Scalar) -> Bool? {
+        skipSpace()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: close) else { return nil }
+        i += 1
+        return bytes[i - 1] == UInt8(ascii: close)
     }
 
     mutating func number() -> JSONValue? {
