@@ -9,10 +9,12 @@ extension JSONValue {
         return out
     }
 
-    /// Foundation's order for sorted keys: case-insensitive first, then lowercase before uppercase.
-    static func keyOrder(_ a: String, _ b: String) -> Bool {
-        let (la, lb) = (a.lowercased(), b.lowercased())
-        return la != lb ? la < lb : a > b
+    /// Members in Foundation's order for sorted keys: case-insensitive first, then lowercase
+    /// before uppercase. Each key is lowered once, not once per comparison.
+    static func sortedLikeFoundation(_ members: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
+        members.map { (lowered: $0.key.lowercased(), member: $0) }
+            .sorted { $0.lowered != $1.lowered ? $0.lowered < $1.lowered : $0.member.key > $1.member.key }
+            .map(\.member)
     }
 
     private func write(into out: inout [UInt8], level: Int) {
@@ -26,7 +28,7 @@ extension JSONValue {
                 elements[index].write(into: &out, level: level + 1)
             }
         case .object(let members):
-            let sorted = members.sorted { Self.keyOrder($0.key, $1.key) }
+            let sorted = Self.sortedLikeFoundation(members)
             writeContainer(open: "{", close: "}", count: sorted.count, into: &out, level: level) { index, out in
                 Self.writeString(sorted[index].key, into: &out)
                 out.append(contentsOf: " : ".utf8)
