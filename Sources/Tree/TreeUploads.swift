@@ -25,7 +25,7 @@ extension PackageTree {
         // Not cached: once closed the name becomes the receipt link, a different inode.
         entry.entryTimeout = 0
         entry.attributeTimeout = 0
-        return (entry, OpenReply(handle: handle, directIO: false, keepCache: false))
+        return (entry, OpenReply(handle: handle, directIO: true, keepCache: false))
     }
 
     public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {
