@@ -10,12 +10,14 @@ public final class Catalog: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
-            // A registered package must survive power loss, not only a crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // A registered package must survive power loss, not only a crash: every commit
+            // syncs the WAL. Set on the writer after the pool is made, because the pool's WAL
+            // setup runs after `prepareDatabase` and sets NORMAL (syncs at checkpoints only).
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
         } catch let error as DatabaseError {
             throw StoreError.io("cannot open catalog \(path): \(error.message ?? "\(error)")", errno: EIO)
