@@ -17,9 +17,10 @@ extension PackageTree {
             return .cachedReadOnly(handles.add(.blob(fd)))
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
-            guard try mapped({ try summary(id: id) }) != nil else { throw FSError.notFound() }
-            // Kept in the page cache like everything else: a change of the package invalidates
-            // this inode (its size and pages) before the change is visible anywhere.
+            // No catalog read here: the kernel serves a warm meta.json from its page cache and
+            // only opens it, so the first read, if any, finds out whether the package is still
+            // there. A change of the package invalidates this inode (its size and pages) before
+            // the change is visible anywhere.
             let meta = GeneratedFile { [self] in
                 guard let summary = try mapped({ try summary(id: id) }) else { throw FSError.notFound() }
                 return try metaJSON(summary)
