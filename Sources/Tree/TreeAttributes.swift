@@ -65,6 +65,10 @@ extension PackageTree {
 
     /// Where a symlink points, relative to the directory holding it.
     func linkTarget(of node: Node) throws -> String? {
+        try linkTargets.target(of: node) { try readLinkTarget(of: node) }
+    }
+
+    private func readLinkTarget(of node: Node) throws -> String? {
         switch node {
         case .latest(let t, let o, let a):
             return try sortedVersions(type: t, os: o, arch: a).last

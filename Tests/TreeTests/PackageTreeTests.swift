@@ -61,6 +61,27 @@ final class PackageTreeTests: XCTestCase {
         }
     }
 
+    func testLinkTargetsFollowUploadsAndDeletes() throws {
+        let tree = try makeTree()
+        try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
+        let latest = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "latest")
+        let sha1 = try tree.readdir(try path(tree, "by-sha1")).map(\.name)
+        let bySHA1 = try path(tree, "by-sha1", sha1[0])
+        XCTAssertEqual(try tree.readlink(latest), "4.2.0")
+        XCTAssertEqual(try tree.readlink(latest), "4.2.0", "the second answer comes from the memo")
+        XCTAssertEqual(try tree.readlink(bySHA1), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.2.0/obproxy-ce-4.2.0-7.el7.x86_64")
+
+        try upload(tree, "obproxy-ce-4.3.0-1.el7.x86_64.bin", Array("two".utf8))
+        XCTAssertEqual(try tree.readlink(latest), "4.3.0", "an upload moves latest at once")
+        // The same bytes under a second name: the digest link names the newest upload.
+        try upload(tree, "obproxy-ce-4.1.0-1.el7.x86_64.bin", Array("one".utf8))
+        XCTAssertEqual(try tree.readlink(bySHA1), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.1.0/obproxy-ce-4.1.0-1.el7.x86_64")
+
+        let newest = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.3.0")
+        try tree.rmdir(parent: newest, name: "obproxy-ce-4.3.0-1.el7.x86_64", caller: owner)
+        XCTAssertEqual(try tree.readlink(latest), "4.2.0", "a delete moves latest back")
+    }
+
     func testErrnoForRefusals() throws {
         let tree = try makeTree()
         try upload(tree, "x-1.0.bin", [1, 2, 3])
