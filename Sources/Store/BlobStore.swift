@@ -3,9 +3,11 @@ import Foundation
 /// Content-addressed blobs, one file per SHA-256, written once and never modified.
 public struct BlobStore: Sendable {
     public let layout: StoreLayout
+    private let pendingNotes: PendingNotes
 
     public init(layout: StoreLayout) {
         self.layout = layout
+        pendingNotes = PendingNotes(directory: layout.notesDirectory)
     }
 
     public func path(sha256: String) -> String { layout.blobPath(sha256: sha256) }
@@ -43,24 +45,10 @@ public struct BlobStore: Sendable {
         unlink(path(sha256: sha256))
     }
 
-    /// Notes in tmp/ that the blob of `sha256` is changing hands: moved in before the catalog
-    /// commit that refers to it, or to be removed after the commit that dropped its last
-    /// package. A crash in between leaves the note (and the blob unreferenced); the next start
-    /// (`Repository.init`) removes the blob unless a package refers to it. The caller unlinks
-    /// the returned path when done.
-    public func notePending(sha256: String) -> String {
-        let note = "\(layout.temporaryDirectory)/\(Self.pendingPrefix)\(sha256)-\(UUID().uuidString.prefix(8).lowercased())"
-        let fd = open(note, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        if fd >= 0 { close(fd) }
-        return note
-    }
-
-    static let pendingPrefix = "pending-blob-"
-
-    /// The digests of the notes a crash left in tmp/.
-    static func pendingDigests(in directory: String) -> Set<String> {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return Set(names.filter { $0.hasPrefix(pendingPrefix) }.map { String($0.dropFirst(pendingPrefix.count).prefix(64)) })
+    /// Writes a note that the blob of `sha256` is changing hands (see `PendingNotes`); the
+    /// caller clears it when done.
+    func notePending(sha256: String) -> PendingNote {
+        pendingNotes.note(sha256: sha256)
     }
 
     /// Every blob digest on disk (for the orphan sweep).

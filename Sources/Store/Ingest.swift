@@ -184,7 +184,7 @@ extension Repository {
                           from temporaryPath: String) throws -> RegistrationOutcome {
         var freedDigest: String?
         var notes = [blobs.notePending(sha256: candidate.sha256)]
-        defer { notes.forEach { unlink($0) } }
+        defer { notes.forEach { $0.clear() } }
         // A blob this call added before the catalog refused (a full disk at insert or commit)
         // is dropped again unless a package refers to it; it would stay behind unreferenced.
         var addedBlob = false

@@ -40,8 +40,8 @@ extension Repository {
     /// Deletes a package and frees its bytes when no other package shares them.
     public func delete(id: Int64) throws -> Package {
         var freed: String?
-        var note: String?
-        defer { note.map { _ = unlink($0) } }
+        var note: PendingNote?
+        defer { note?.clear() }
         let package = try catalog.exclusive({ db -> Package in
             guard let record = try PackageRecord.fetchOne(db, key: id) else {
                 throw StoreError.notFound("no package with id \(id)")

@@ -35,6 +35,7 @@ public final class Repository: Sendable {
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
         verifyGate = ProcessInfo.processInfo.environment["PKGFS_TEST_VERIFY_GATE"].flatMap { $0.isEmpty ? nil : $0 }
         let unreferenced = try freeBlobsOfInterruptedChanges()
+        PendingNotes.removeAll(in: layout)
         if unreferenced > 0 {
             logger.notice("freed \(unreferenced) blob(s) an earlier run left unreferenced")
         }
@@ -66,14 +67,14 @@ public final class Repository: Sendable {
     static func clearTemporaryFiles(_ dir: String) -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         for name in names { unlink(dir + "/" + name) }
-        return names.filter { !$0.hasPrefix(BlobStore.pendingPrefix) }.count
+        return names.filter { !$0.hasPrefix(PendingNotes.prefix) }.count
     }
 
     /// The blobs a crash caught between the blob move and the catalog commit (see
     /// `BlobStore.notePending`): removed unless a package refers to them.
     private func freeBlobsOfInterruptedChanges() throws -> Int {
         var freed = 0
-        for digest in BlobStore.pendingDigests(in: layout.temporaryDirectory) where blobs.contains(sha256: digest) {
+        for digest in PendingNotes.digests(in: layout) where blobs.contains(sha256: digest) {
             let free = try catalog.exclusive({ db in try !self.catalog.isReferenced(sha256: digest, db) },
                                              after: { free in if free { self.blobs.remove(sha256: digest) } })
             if free { freed += 1 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where a store keeps its parts on disk:
 /// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
-/// `cache/payload/` for payload files decompressed once for random reads (disposable), and an
+/// `notes/` for blobs changing hands (`PendingNotes`), `cache/payload/` for payload files decompressed once for random reads (disposable), and an
 /// optional `type-rules.json`.
 public struct StoreLayout: Sendable {
     public let root: String
@@ -14,6 +14,7 @@ public struct StoreLayout: Sendable {
     public var catalogPath: String { root + "/catalog.sqlite" }
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var temporaryDirectory: String { root + "/tmp" }
+    public var notesDirectory: String { root + "/notes" }
     public var typeRulesPath: String { root + "/type-rules.json" }
     public var payloadCacheDirectory: String { root + "/cache/payload" }
     /// Holds the pid of the process serving the store.
@@ -35,7 +36,7 @@ public struct StoreLayout: Sendable {
 
     /// Creates the directories that do not exist yet.
     public func createDirectories() throws {
-        for dir in [root, blobsDirectory, temporaryDirectory, payloadCacheDirectory] {
+        for dir in [root, blobsDirectory, temporaryDirectory, notesDirectory, payloadCacheDirectory] {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {

@@ -83,6 +83,34 @@ final class RepositoryTests: XCTestCase {
         XCTAssertEqual(try reopened.catalog.integrityCheck(), "ok")
     }
 
+    func testABlobNotedAsChangingHandsIsFreedAtTheNextOpenUnlessAPackageHasIt() throws {
+        let kept = bytesOf(5, count: 4000), dropped = bytesOf(6, count: 4000)
+        var keptDigest = "", droppedDigest = ""
+        do {
+            let repo = try Repository(root: root)
+            keptDigest = try upload(repo, "kept-1.0.bin", kept).package.sha256
+            // A crash between the blob's move and the catalog commit: the note stays behind.
+            droppedDigest = try repo.sha256OfFile(try writeTemporary(dropped, in: repo))
+            let temporary = try writeTemporary(dropped, in: repo)
+            _ = repo.blobs.notePending(sha256: droppedDigest)
+            _ = repo.blobs.notePending(sha256: keptDigest)
+            XCTAssertTrue(try repo.blobs.adopt(temporaryPath: temporary, sha256: droppedDigest))
+            // Cleared notes leave nothing to do.
+            repo.blobs.notePending(sha256: keptDigest).clear()
+            repo.releaseLock()
+        }
+        let reopened = try Repository(root: root)
+        XCTAssertEqual(reopened.blobs.allDigests(), [keptDigest], "the unreferenced blob is freed, the referenced one kept")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: reopened.layout.notesDirectory), [])
+        XCTAssertNotEqual(droppedDigest, keptDigest)
+    }
+
+    private func writeTemporary(_ bytes: [UInt8], in repo: Repository) throws -> String {
+        let path = repo.layout.temporaryDirectory + "/test-" + UUID().uuidString
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        return path
+    }
+
     func testOneProcessPerStore() throws {
         let repo = try Repository(root: root)
         XCTAssertThrowsError(try Repository(root: root)) { error in
