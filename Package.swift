@@ -63,7 +63,8 @@ let package = Package(
 
         .testTarget(name: "ModelTests", dependencies: ["PkgfsModel"], path: "Tests/ModelTests"),
         .testTarget(name: "FormatsTests", dependencies: ["PkgfsFormats", "PkgfsModel"], path: "Tests/FormatsTests"),
-        .testTarget(name: "StoreTests", dependencies: ["PkgfsStore", "PkgfsModel", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "StoreTests", dependencies: ["PkgfsStore", "PkgfsModel", "PkgfsFormats",
+                                                     .product(name: "Crypto", package: "swift-crypto")],
                     path: "Tests/StoreTests"),
         .testTarget(name: "TreeTests", dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel"], path: "Tests/TreeTests"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

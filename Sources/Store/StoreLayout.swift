@@ -2,8 +2,8 @@ import Foundation
 
 /// Where a store keeps its parts on disk:
 /// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
-/// `notes/` for blobs changing hands (`PendingNotes`), `cache/payload/` for payload files decompressed once for random reads (disposable), and an
-/// optional `type-rules.json`.
+/// `notes/` for blobs changing hands (`PendingNotes`), `cache/payload/` for payload files
+/// decompressed once for random reads (disposable), and an optional `type-rules.json`.
 public struct StoreLayout: Sendable {
     public let root: String
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PkgfsFormats
 @testable import PkgfsStore
 import XCTest
 
@@ -7,8 +8,7 @@ import XCTest
 /// are hashed on the writer's thread, larger ones on the two digest threads, in any mix.
 final class InlineDigestsTests: XCTestCase {
     private func expected(_ bytes: [UInt8]) -> (String, String) {
-        (Insecure.SHA1.hash(data: bytes).map { String(format: "%02x", $0) }.joined(),
-         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+        (Hex.string(Insecure.SHA1.hash(data: bytes)), Hex.string(SHA256.hash(data: bytes)))
     }
 
     private func digests(of bytes: [UInt8], cutAt sizes: [Int], maxPending: Int = 8) -> (String, String) {
