@@ -66,6 +66,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["PkgfsStore", "PkgfsModel", "PkgfsFormats",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                     path: "Tests/StoreTests"),
+        .testTarget(name: "FUSETests", dependencies: ["PkgfsFUSE", .product(name: "Logging", package: "swift-log")],
+                    path: "Tests/FUSETests"),
         .testTarget(name: "TreeTests", dependencies: ["PkgfsTree", "PkgfsStore", "PkgfsFUSE", "PkgfsModel"], path: "Tests/TreeTests"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MountTests", dependencies: ["pkgfs", "TestSupport"], path: "Tests/MountTests"),

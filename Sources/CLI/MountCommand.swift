@@ -37,11 +37,15 @@ struct MountCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Bearer tokens for --http, one `<token> <PACKAGE_MANAGER|READER> <account-uuid>` a line.", valueName: "file"))
     var tokens: String?
 
+    @Option(name: .long, help: ArgumentHelp("After answering a request, keep looking for the next one this long before sleeping: a busy caller's requests then need no wake-up (0: sleep at once, for the least CPU).", valueName: "microseconds"))
+    var busyPoll: Int = RequestLoop.defaultSpinMicroseconds
+
     @Argument(help: ArgumentHelp("Directory to mount on; created if missing.", valueName: "mountpoint"))
     var mountPoint: String
 
     func validate() throws {
         if tokens != nil && http == nil { throw ValidationError("--tokens needs --http") }
+        if !(0...10_000).contains(busyPoll) { throw ValidationError("--busy-poll takes 0 to 10000 microseconds") }
         if let http {
             do {
                 let address = try ListenAddress.parse(http)
@@ -90,6 +94,7 @@ struct MountCommand: ParsableCommand {
         var args = ["mount", "--foreground", "--store", storeOption.root, "--log-level", logLevel.rawValue]
         if let group { args += ["--group", group] }
         if allowOther { args.append("--allow-other") }
+        args += ["--busy-poll", String(busyPoll)]
         if let http { args += ["--http", http] }
         if let tokens { args += ["--tokens", URL(fileURLWithPath: tokens).path] }
         return args + [path]
@@ -131,8 +136,8 @@ struct MountCommand: ParsableCommand {
         }
         logger.notice("serving \(repository.layout.root) at \(path)")
         if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
-        let signal = session.run()
-        logger.notice("unmounting \(path)\(signal > 0 ? " on signal \(signal)" : "")")
+        session.run(busyPollMicroseconds: busyPoll)
+        logger.notice("unmounting \(path)")
     }
 }
 

@@ -42,20 +42,16 @@ public final class FuseSession: @unchecked Sendable {
         fs.mounted(notifier: notifier)
     }
 
-    /// Serves requests until the filesystem is unmounted or a signal arrives.
-    /// Returns the signal number that stopped it, or 0.
-    @discardableResult
-    public func run(maxThreads: UInt32 = 16) -> Int32 {
+    /// Serves requests until the filesystem is unmounted or a signal (SIGINT, SIGTERM, SIGHUP)
+    /// arrives. `busyPollMicroseconds`: how long to keep looking for the next request after
+    /// answering one before sleeping (see `RequestLoop`); 0 sleeps at once.
+    public func run(maxThreads: Int = 16, busyPollMicroseconds: Int = RequestLoop.defaultSpinMicroseconds) {
         guard fuse_set_signal_handlers(session) == 0 else {
             context.logger.error("cannot install signal handlers")
-            return -1
+            return
         }
-        let config = fuse_loop_cfg_create()
-        fuse_loop_cfg_set_max_threads(config, maxThreads)
-        let result = fuse_session_loop_mt(session, config)
-        fuse_loop_cfg_destroy(config)
+        RequestLoop(session: session, maxThreads: maxThreads, spinMicroseconds: busyPollMicroseconds).run()
         fuse_remove_signal_handlers(session)
-        return result
     }
 
     /// Asks the loop to stop (from any thread).

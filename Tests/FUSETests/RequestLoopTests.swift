@@ -1,0 +1,228 @@
+import Foundation
+import Logging
+import PkgfsFUSE
+import XCTest
+
+/// The request loop, on a real mount of a small filesystem whose lookup of "a/slow" blocks until
+/// the test lets it go: quick requests are answered on the polling thread, and one that turns
+/// out slow must not hold up the rest of the mount. (The other file is in another directory:
+/// the kernel itself may serialize lookups within one.)
+final class RequestLoopTests: XCTestCase {
+    private var mountPoint = ""
+    private var fs: GateFileSystem!
+    private var served: DispatchSemaphore!
+
+    override func setUpWithError() throws {
+        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
+            throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE (run as root where /dev/fuse exists)")
+        }
+        mountPoint = NSTemporaryDirectory() + "pkgfs-loop-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        fs?.releaseSlow()
+        if served != nil {
+            _ = Self.unmount(mountPoint)
+            XCTAssertEqual(served.wait(timeout: .now() + 20), .success, "the loop did not return after the unmount")
+        }
+        rmdir(mountPoint)
+    }
+
+    private func mount(busyPoll: Int) throws {
+        fs = GateFileSystem()
+        let session = try FuseSession(fs: fs, mountPoint: mountPoint, options: ["fsname=pkgfs-loop-test"],
+                                      logger: Logger(label: "loop-test"))
+        served = DispatchSemaphore(value: 0)
+        let done = served!
+        Thread.detachNewThread {
+            session.run(maxThreads: 4, busyPollMicroseconds: busyPoll)
+            done.signal()
+        }
+    }
+
+    func testASlowLookupDoesNotHoldUpTheMount() throws {
+        try mount(busyPoll: RequestLoop.defaultSpinMicroseconds)
+        try assertServedAroundTheSlowLookup()
+    }
+
+    func testASlowLookupDoesNotHoldUpTheMountWithoutBusyPolling() throws {
+        try mount(busyPoll: 0)
+        try assertServedAroundTheSlowLookup()
+    }
+
+    func testASlowReadDoesNotHoldUpTheMount() throws {
+        try mount(busyPoll: RequestLoop.defaultSpinMicroseconds)
+        let readDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var readCount = -1
+        let path = mountPoint
+        Thread.detachNewThread {
+            let fd = open("\(path)/b/held", O_RDONLY)
+            var buffer = [UInt8](repeating: 0, count: 16)
+            readCount = fd >= 0 ? read(fd, &buffer, 16) : -1
+            if fd >= 0 { close(fd) }
+            readDone.signal()
+        }
+        XCTAssertEqual(fs.heldReadEntered.wait(timeout: .now() + 20), .success, "the read of b/held never arrived")
+        for _ in 0..<50 {
+            var st = stat()
+            XCTAssertEqual(stat("\(path)/b/fast", &st), 0, "stat while a read is held")
+        }
+        XCTAssertFalse(fs.slowReleased, "the held read was let go before the stats were answered")
+        fs.releaseSlow()
+        XCTAssertEqual(readDone.wait(timeout: .now() + 20), .success)
+        XCTAssertEqual(readCount, 7)
+    }
+
+    func testManyCallersAtOnceAreAllAnswered() throws {
+        try mount(busyPoll: RequestLoop.defaultSpinMicroseconds)
+        let results = Results()
+        let path = mountPoint
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<500 {
+                var st = stat()
+                let rc = stat("\(path)/b/fast", &st)
+                results.add(rc == 0 && st.st_ino == GateFileSystem.fastIno && st.st_size == 7)
+            }
+            let fd = open("\(path)/b/fast", O_RDONLY)
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let n = fd >= 0 ? read(fd, &buffer, 16) : -1
+            if fd >= 0 { close(fd) }
+            results.add(n == 7 && String(decoding: buffer[0..<7], as: UTF8.self) == "quick\n\n")
+        }
+        XCTAssertEqual(results.failures, 0, "\(results.failures) of \(results.total) stats or reads went wrong")
+        XCTAssertEqual(results.total, 8 * 501)
+    }
+
+    private func assertServedAroundTheSlowLookup() throws {
+        let slowDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var slowResult: Int32 = -1
+        let path = mountPoint
+        Thread.detachNewThread {
+            var st = stat()
+            slowResult = stat("\(path)/a/slow", &st)
+            slowDone.signal()
+        }
+        XCTAssertEqual(fs.slowEntered.wait(timeout: .now() + 20), .success, "the lookup of slow never arrived")
+
+        let fastDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var fastResult: Int32 = -1
+        Thread.detachNewThread {
+            var st = stat()
+            fastResult = stat("\(path)/b/fast", &st)
+            fastDone.signal()
+        }
+        XCTAssertEqual(fastDone.wait(timeout: .now() + 20), .success,
+                       "stat of another file waited for the slow lookup")
+        XCTAssertEqual(fastResult, 0)
+        XCTAssertFalse(fs.slowReleased, "the slow lookup was let go before the other stat was answered")
+
+        fs.releaseSlow()
+        XCTAssertEqual(slowDone.wait(timeout: .now() + 20), .success)
+        XCTAssertEqual(slowResult, 0)
+    }
+
+    private static func unmount(_ path: String) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "fusermount3 -u -z '\(path)' 2>/dev/null || umount -l '\(path)'"]
+        try? process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var total = 0
+    private(set) var failures = 0
+
+    func add(_ ok: Bool) {
+        lock.withLock {
+            total += 1
+            if !ok { failures += 1 }
+        }
+    }
+}
+
+/// Directories a and b under the root; a/slow, whose lookup blocks until `releaseSlow()`;
+/// b/fast, and b/held, whose reads block until then.
+private final class GateFileSystem: LowLevelFileSystem, @unchecked Sendable {
+    static let slowIno: UInt64 = 2
+    static let fastIno: UInt64 = 3
+    static let aIno: UInt64 = 4
+    static let bIno: UInt64 = 5
+    static let heldIno: UInt64 = 6
+    let slowEntered = DispatchSemaphore(value: 0)
+    let heldReadEntered = DispatchSemaphore(value: 0)
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var released = false
+
+    var slowReleased: Bool { lock.withLock { released } }
+
+    func releaseSlow() {
+        let first = lock.withLock { () -> Bool in
+            defer { released = true }
+            return !released
+        }
+        if first { gate.signal() }
+    }
+
+    private func entry(_ ino: UInt64) -> Entry {
+        let isDirectory = ino == 1 || ino == Self.aIno || ino == Self.bIno
+        let mode = isDirectory ? UInt32(S_IFDIR) | 0o755 : UInt32(S_IFREG) | 0o444
+        // Nothing cached: every stat is a lookup the loop has to answer.
+        return Entry(attributes: Attributes(ino: ino, mode: mode, nlink: isDirectory ? 2 : 1, size: isDirectory ? 0 : 7),
+                     entryTimeout: 0, attributeTimeout: 0)
+    }
+
+    func lookup(parent: UInt64, name: String) throws -> Entry {
+        switch (parent, name) {
+        case (1, "a"):
+            return entry(Self.aIno)
+        case (1, "b"):
+            return entry(Self.bIno)
+        case (Self.aIno, "slow"):
+            slowEntered.signal()
+            _ = gate.wait(timeout: .now() + 60)
+            gate.signal()
+            return entry(Self.slowIno)
+        case (Self.bIno, "fast"):
+            return entry(Self.fastIno)
+        case (Self.bIno, "held"):
+            return entry(Self.heldIno)
+        default:
+            throw FSError(ENOENT)
+        }
+    }
+
+    func getattr(_ ino: UInt64) throws -> Entry {
+        guard (1...6).contains(ino) else { throw FSError(ENOENT) }
+        return entry(ino)
+    }
+
+    func opendir(_ ino: UInt64) throws -> any DirectoryListing { throw FSError(EACCES) }
+
+    func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply {
+        guard ino == Self.fastIno || ino == Self.heldIno else { throw FSError(EACCES) }
+        return OpenReply(handle: 1)
+    }
+
+    func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {
+        if ino == Self.heldIno {
+            heldReadEntered.signal()
+            _ = gate.wait(timeout: .now() + 60)
+            gate.signal()
+        }
+        let bytes = Array("quick\n\n".utf8)
+        guard offset < bytes.count else { return [] }
+        return Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + size)])
+    }
+
+    func release(_ ino: UInt64, handle: UInt64) {}
+
+    func statfs() -> FilesystemStatistics {
+        FilesystemStatistics(blockSize: 4096, blocks: 1, freeBlocks: 0, files: 3, freeFiles: 0)
+    }
+}
