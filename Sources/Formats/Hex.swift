@@ -10,4 +10,9 @@ public enum Hex {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Whether `text` is exactly `count` lowercase hex digits (a digest as `string` writes it).
+    public static func isLowercase<S: StringProtocol>(_ text: S, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 }

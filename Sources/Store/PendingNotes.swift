@@ -1,4 +1,5 @@
 import Foundation
+import PkgfsFormats
 
 /// Notes in notes/ that the blob of a digest is changing hands: moved in before the catalog
 /// commit that refers to it, or to be removed after the commit that dropped its last package.
@@ -55,11 +56,11 @@ final class PendingNotes: @unchecked Sendable {
         var digests = Set<String>()
         for name in (try? fm.contentsOfDirectory(atPath: layout.notesDirectory)) ?? [] where name.hasPrefix(slotPrefix) {
             let text = (try? String(contentsOfFile: "\(layout.notesDirectory)/\(name)", encoding: .utf8)) ?? ""
-            digests.formUnion(text.split(separator: "\n").map(String.init).filter(isDigest))
+            digests.formUnion(text.split(separator: "\n").filter { Hex.isLowercase($0, count: 64) }.map(String.init))
         }
         for name in (try? fm.contentsOfDirectory(atPath: layout.temporaryDirectory)) ?? [] where name.hasPrefix(prefix) {
             let digest = String(name.dropFirst(prefix.count).prefix(64))
-            if isDigest(digest) { digests.insert(digest) }
+            if Hex.isLowercase(digest, count: 64) { digests.insert(digest) }
         }
         return digests
     }
@@ -69,10 +70,6 @@ final class PendingNotes: @unchecked Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.notesDirectory)) ?? [] {
             unlink("\(layout.notesDirectory)/\(name)")
         }
-    }
-
-    private static func isDigest(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }
 

@@ -36,9 +36,7 @@ struct BundleFieldCheck {
     }
 
     static func isDigest(_ value: String) -> Bool {
-        let u = Array(value.utf8)
-        guard u.count == 71, value.hasPrefix("sha256:") else { return false }
-        return u[7...].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        value.hasPrefix("sha256:") && Hex.isLowercase(value.dropFirst(7), count: 64)
     }
 
     /// Parses a version under `rule`; reports it when it does not follow the rule.
