@@ -19,6 +19,8 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let payloadReaders = PayloadReaderCache()
     let access: AccessPolicy
     let mountedAt: Double
+    /// mtime of the directories listed from the catalog; moves on every change.
+    let listingClock: ListingClock
     /// Absolute path of the mount, for `downloadUrl`.
     let mountPoint: String
     private(set) var notifier: (any KernelCacheNotifier)?
@@ -35,6 +37,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         self.access = access
         self.logger = logger
         self.mountedAt = Date().timeIntervalSince1970
+        self.listingClock = ListingClock(start: mountedAt)
     }
 
     public func mounted(notifier: any KernelCacheNotifier) {

@@ -52,6 +52,7 @@ extension PackageTree {
         if node.isDirectory {
             a.mode = UInt32(S_IFDIR) | 0o755 | shared
             a.nlink = 2
+            a.mtime = listingClock.time
         } else if node.isSymlink {
             guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFLNK) | 0o777

@@ -14,6 +14,7 @@ extension PackageTree {
             try access.requireManager(caller, "removing receipt \(fileName)")
             try mapped { try repository.catalog.removeReceipt(fileName: fileName) }
             linkTargets.forgetAll()
+            listingClock.tick()
             notifier?.invalidateEntry(parent: parent, name: name)
         case .original(let id):
             try deletePackage(id, caller: caller)
@@ -70,6 +71,7 @@ extension PackageTree {
         let ids = Set([package.id, old?.id].compactMap { $0 })
         summaries.forget(ids)
         linkTargets.forgetAll()
+        listingClock.tick()
         guard let notifier else { return }
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
                         + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })

@@ -73,6 +73,36 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(m.sh("test -d $M/GENERIC_PACKAGE/el8/noarch/1.2.0").ok, "the package stays")
     }
 
+    /// The kernel keeps listings until a directory's mtime moves: every change moves the mtime
+    /// of the directories listed from the catalog; a package directory keeps its upload time.
+    func testDirectoryTimesMoveWithEveryChange() throws {
+        let m = try MountedStore.make(self)
+        let dirs = ["", "/incoming", "/by-id", "/by-sha256", "/GENERIC_PACKAGE", "/GENERIC_PACKAGE/el8/noarch"]
+        func times() -> [String] {
+            dirs.map { m.sh("stat -c %.9Y $M\($0)").trimmed }
+        }
+        let first = "\(m.root)/clock-1.0-1.el8.noarch.tar.gz"
+        Shell.run("tar czf \(first) -C /etc hostname")
+        XCTAssertTrue(m.sh("cp \(first) $M/incoming/").ok, m.log)
+        let afterFirst = times()
+        let package = "$M/GENERIC_PACKAGE/el8/noarch/1.0/clock-1.0-1.el8.noarch"
+        let packageTime = m.sh("stat -c %.9Y \(package)").trimmed
+
+        let second = "\(m.root)/clock-2.0-1.el8.noarch.tar.gz"
+        Shell.run("tar czf \(second) -C /etc hostname passwd")
+        XCTAssertTrue(m.sh("cp \(second) $M/incoming/").ok, m.log)
+        let afterSecond = times()
+        XCTAssertTrue(m.sh("rmdir $M/GENERIC_PACKAGE/el8/noarch/2.0/clock-2.0-1.el8.noarch").ok, m.log)
+        let afterDelete = times()
+
+        for (i, dir) in dirs.enumerated() {
+            XCTAssertLessThan(Double(afterFirst[i])!, Double(afterSecond[i])!, "mtime of \(dir.isEmpty ? "/" : dir) after an upload")
+            XCTAssertLessThan(Double(afterSecond[i])!, Double(afterDelete[i])!, "mtime of \(dir.isEmpty ? "/" : dir) after a delete")
+        }
+        XCTAssertEqual(m.sh("stat -c %.9Y \(package)").trimmed, packageTime, "a package directory keeps its upload time")
+        XCTAssertEqual(m.sh("ls $M/by-id | wc -l").trimmed, "2", "the listing read before the delete is not kept")
+    }
+
     func testSameBytesAgainStoresOneCopy() throws {
         let m = try MountedStore.make(self)
         let file = "\(m.root)/dup-1.0-1.el7.x86_64.tar.gz"
