@@ -66,6 +66,12 @@ extension PackageTree {
         else { packageChanged(outcome.package, replacing: nil) }
     }
 
+    /// An upload that registered nothing: its name leaves incoming/'s listing.
+    func uploadVanished() {
+        listingClock.tick()
+        if let ino = inodes.existingIno(.incoming) { notifier?.invalidateInode(ino) }
+    }
+
     /// Drops what the kernel and this tree cached about a package that appeared, changed or went away.
     func packageChanged(_ package: Package, replacing old: Package?, removedFrom location: PackageLocation? = nil) {
         let ids = Set([package.id, old?.id].compactMap { $0 })

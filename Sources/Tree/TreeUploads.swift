@@ -95,6 +95,7 @@ extension PackageTree {
                 return .success(())
             } catch {
                 handles.releaseName(of: upload)
+                uploadVanished()
                 return .failure(FSError(error))
             }
         }

@@ -55,6 +55,39 @@ final class DiskFullTests: XCTestCase {
         XCTAssertTrue(check.ok, check.stdout + check.stderr)
     }
 
+    /// incoming/ listed while an upload runs shows its name; once the upload failed the name is
+    /// gone from the next listing too (the kernel cached the first one), not only from lookups.
+    func testAFailedUploadLeavesTheListingOfIncoming() throws {
+        let m = try mountOnSmallTmpfs()
+        Shell.run("dd if=/dev/zero of=\(Shell.quote(m.store))/filler bs=1M count=200 status=none; " +
+                  "truncate -s -1M \(Shell.quote(m.store))/filler")
+        let name = "vanishing-1.0-1.el9.x86_64.bin"
+        // As in testAWriteThatFailedIsNeverRegistered: only builtins touch the upload's
+        // descriptor, since the close of any copy of it registers the upload.
+        let writer = try BackgroundShell("""
+            exec 2>>writer.err
+            mkfifo pause && exec 4<>pause
+            exec 1>&-
+            exec 1>"$M/incoming/\(name)"
+            exec 5>opened
+            while [ ! -e may-write ]; do read -t 0.05 -u 4; done
+            written=0
+            while printf '%65536s' x; do
+              written=$((written + 65536))
+              [ $written -ge $((8 << 20)) ] && break
+            done
+            exec 1>&-
+            """, in: m.root, environment: ["M": m.mountPoint], test: self)
+        XCTAssertTrue(m.waitUntil(timeout: 60) { access(m.root + "/opened", F_OK) == 0 }, writer.output)
+        XCTAssertEqual(m.sh("ls $M/incoming").stdout, name + "\n", "the upload is listed while it runs")
+        _ = FileManager.default.createFile(atPath: m.root + "/may-write", contents: nil)
+        XCTAssertTrue(writer.wait(timeout: 60), "the writer does not finish")
+        XCTAssertTrue(m.sh("cat writer.err").stdout.contains("No space left on device"), m.sh("cat writer.err").stdout)
+        XCTAssertEqual(m.packageIDs, [], m.log)
+        XCTAssertEqual(m.sh("ls $M/incoming").stdout, "", "the failed upload is not listed any more")
+        XCTAssertEqual(m.temporaryFiles, [])
+    }
+
     /// The disk fills up with something else while pkgfs has a few MiB left: an upload that does
     /// not fit fails the same way, and the packages already there stay readable.
     func testFullDiskLeavesRegisteredPackagesIntact() throws {
