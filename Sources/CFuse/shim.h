@@ -5,4 +5,5 @@
 #include <fuse3/fuse_lowlevel.h>
 #include <malloc.h> /* malloc_trim */
 #include <sys/xattr.h>
+#include "passthrough.h"
 #endif

@@ -40,6 +40,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("After answering a request, keep looking for the next one this long before sleeping: a busy caller's requests then need no wake-up (0: sleep at once, for the least CPU).", valueName: "microseconds"))
     var busyPoll: Int = RequestLoop.defaultSpinMicroseconds
 
+    @Flag(inversion: .prefixedNo, help: "Let the kernel read originals straight from their blobs (FUSE passthrough; Linux 6.9+, as root). Where it cannot, or with --no-passthrough, pkgfs serves those reads itself.")
+    var passthrough = true
+
     @Argument(help: ArgumentHelp("Directory to mount on; created if missing.", valueName: "mountpoint"))
     var mountPoint: String
 
@@ -94,7 +97,7 @@ struct MountCommand: ParsableCommand {
         var args = ["mount", "--foreground", "--store", storeOption.root, "--log-level", logLevel.rawValue]
         if let group { args += ["--group", group] }
         if allowOther { args.append("--allow-other") }
-        args += ["--busy-poll", String(busyPoll)]
+        args += ["--busy-poll", String(busyPoll), passthrough ? "--passthrough" : "--no-passthrough"]
         if let http { args += ["--http", http] }
         if let tokens { args += ["--tokens", URL(fileURLWithPath: tokens).path] }
         return args + [path]
@@ -130,7 +133,7 @@ struct MountCommand: ParsableCommand {
         if getuid() == 0 || allowOther { options.append("allow_other") }
         let session: FuseSession
         do {
-            session = try FuseSession(fs: tree, mountPoint: path, options: options, logger: logger)
+            session = try FuseSession(fs: tree, mountPoint: path, options: options, passthrough: passthrough, logger: logger)
         } catch {
             throw CLIError("\(error)")
         }

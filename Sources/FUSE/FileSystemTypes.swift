@@ -86,12 +86,17 @@ public struct OpenReply: Sendable, Equatable {
     public var keepCache: Bool
     /// Nothing to do when the file is closed: the kernel then sends no flush, saving a round trip per close.
     public var noFlush: Bool
+    /// A descriptor of the file's bytes (read-only, owned by the filesystem until release) that
+    /// the kernel may read itself instead of sending reads (FUSE passthrough, where available).
+    public var passthroughFD: Int32?
 
-    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false) {
+    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, noFlush: Bool = false,
+                passthroughFD: Int32? = nil) {
         self.handle = handle
         self.directIO = directIO
         self.keepCache = keepCache
         self.noFlush = noFlush
+        self.passthroughFD = passthroughFD
     }
 
     /// An immutable file opened for reading.

@@ -7,6 +7,9 @@ final class FuseContext: @unchecked Sendable {
     // @unchecked: `fs` is Sendable; `listings` is guarded by its lock; the rest is immutable.
     let fs: any LowLevelFileSystem
     let logger: Logger
+    let passthrough = Passthrough()
+    /// The session's /dev/fuse descriptor (for passthrough's ioctls), set once mounted.
+    var device: Int32 = -1
     private let lock = NSLock()
     private var listings: [UInt64: any DirectoryListing] = [:]
     private var nextListing: UInt64 = 1
@@ -88,6 +91,10 @@ final class FuseContext: @unchecked Sendable {
     }
 
     static func from(_ req: fuse_req_t?) -> FuseContext {
-        Unmanaged<FuseContext>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()
+        fromUserdata(fuse_req_userdata(req)!)
+    }
+
+    static func fromUserdata(_ userdata: UnsafeMutableRawPointer) -> FuseContext {
+        Unmanaged<FuseContext>.fromOpaque(userdata).takeUnretainedValue()
     }
 }

@@ -13,7 +13,9 @@ public final class FuseSession: @unchecked Sendable {
     public let mountPoint: String
 
     /// Mounts `fs` at `mountPoint`. `options` are `-o` options (`fsname=...`, `allow_other`, ...).
-    public init(fs: any LowLevelFileSystem, mountPoint: String, options: [String], logger: Logger) throws {
+    /// `passthrough`: ask the kernel for FUSE passthrough (see `Passthrough`).
+    public init(fs: any LowLevelFileSystem, mountPoint: String, options: [String], passthrough: Bool = true,
+                logger: Logger) throws {
         self.mountPoint = mountPoint
         context = FuseContext(fs: fs, logger: logger)
         let retained = Unmanaged.passRetained(context)
@@ -37,6 +39,11 @@ public final class FuseSession: @unchecked Sendable {
             fuse_session_destroy(created)
             retained.release()
             throw FSError(EIO, "cannot mount at \(mountPoint): is /dev/fuse present and fusermount3 installed (apt-get install fuse3)?")
+        }
+        context.device = fuse_session_fd(session)
+        var io = passthroughIO()
+        if passthrough && fuse_session_custom_io(session, &io, context.device) != 0 {
+            logger.warning("cannot hook the session's I/O; originals are read through pkgfs")
         }
         notifier = Notifier(session: session, logger: logger)
         fs.mounted(notifier: notifier)

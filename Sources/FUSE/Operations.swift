@@ -22,7 +22,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         // The kernel opens directories itself, caching listings until we invalidate them:
         // `find` over a warm tree then costs no request per directory.
         if conn.pointee.capable & UInt32(FUSE_CAP_NO_OPENDIR_SUPPORT) != 0, let userdata {
-            Unmanaged<FuseContext>.fromOpaque(userdata).takeUnretainedValue().withoutOpendir = true
+            FuseContext.fromUserdata(userdata).withoutOpendir = true
         }
         conn.pointee.max_write = maxWrite
         conn.pointee.max_readahead = maxWrite
@@ -155,7 +155,17 @@ func makeOperations() -> fuse_lowlevel_ops {
         do {
             let reply = try ctx.fs.open(ino, flags: fi?.pointee.flags ?? 0, caller: caller(req))
             applyOpenReply(reply, fi)
-            fuse_reply_open(req, fi)
+            let backingID: Int32?
+            do {
+                backingID = try reply.passthroughFD.flatMap {
+                    try ctx.passthrough.register($0, handle: reply.handle, device: ctx.device, logger: ctx.logger)
+                }
+            } catch {
+                ctx.fs.release(ino, handle: reply.handle)
+                throw error
+            }
+            if let backingID, let fi { pkgfs_reply_open_passthrough(req, fi, backingID) }
+            else { fuse_reply_open(req, fi) }
         } catch { replyError(req, error, ctx, "open \(ino)") }
     }
 
@@ -187,6 +197,7 @@ func makeOperations() -> fuse_lowlevel_ops {
 
     ops.release = { req, ino, fi in
         let ctx = FuseContext.from(req)
+        ctx.passthrough.release(handle: fi?.pointee.fh ?? 0, device: ctx.device)
         ctx.fs.release(ino, handle: fi?.pointee.fh ?? 0)
         fuse_reply_err(req, 0)
     }
