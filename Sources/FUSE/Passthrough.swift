@@ -57,13 +57,20 @@ final class Passthrough: @unchecked Sendable {
         let id = pkgfs_backing_open(device, fd)
         guard id > 0 else {
             let error = errno
-            if state == .working {
-                // Other opens of this file may be passthrough ones: a cached open would fail with EIO.
-                throw FSError(EIO, "registering a blob for passthrough failed: \(String(cString: strerror(error)))")
+            let reason = String(cString: strerror(error))
+            // Once one open went through, others of the same file may be passthrough ones, and
+            // the kernel fails a cached open beside them (EIO): so this open fails instead.
+            let firstRefusal = lock.withLock { () -> Bool in
+                guard self.state == .untried else { return false }
+                self.state = .unavailable
+                return true
             }
-            lock.withLock { self.state = .unavailable }
-            logger.notice("reads of originals go through pkgfs: the kernel refused passthrough (\(String(cString: strerror(error))))")
-            return nil
+            if firstRefusal {
+                logger.notice("reads of originals go through pkgfs: the kernel refused passthrough (\(reason))")
+                return nil
+            }
+            if lock.withLock({ self.state }) == .unavailable { return nil }
+            throw FSError(EIO, "registering a blob for passthrough failed: \(reason)")
         }
         lock.withLock {
             if self.state == .untried {
