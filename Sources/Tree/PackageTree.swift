@@ -14,6 +14,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let handles = HandleTable()
     let metaCache = MetaCache()
     let summaries = SummaryMemo()
+    let searches = SearchMemo()
     let linkTargets = LinkTargetMemo()
     /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.
     let payloadReaders = PayloadReaderCache()

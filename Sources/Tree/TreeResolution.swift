@@ -47,7 +47,7 @@ extension PackageTree {
         case .search:
             return name.isEmpty ? nil : .searchDir(name)
         case let .searchDir(keyword):
-            return try catalog.search(keyword: keyword).first { $0.location.name == name }.map { .searchLink(keyword, $0.id) }
+            return try searchHits(keyword)[name].map { .searchLink(keyword, $0) }
         case let .filesDir(id):
             if let member = try payloadChild(name, in: parent) { return member }
             return try inlineFile(id, named: name) == nil ? nil : .inlineFile(id, name)
@@ -87,7 +87,10 @@ extension PackageTree {
         case .search:
             return []
         case let .searchDir(keyword):
-            return try remembered { try catalog.search(keyword: keyword) }.map { ($0.location.name, .searchLink(keyword, $0.id)) }
+            let generation = summaries.currentGeneration
+            let found = try remembered { try catalog.search(keyword: keyword) }
+            searches.store(keyword, found, readAt: generation)
+            return found.map { ($0.location.name, .searchLink(keyword, $0.id)) }
         case let .filesDir(id):
             let members = try payloadChildren(of: node)
             let taken = Set(members.map(\.0))

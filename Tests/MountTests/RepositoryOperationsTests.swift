@@ -127,6 +127,23 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertTrue(m.sh("test ! -e $M/by-id/99 && test ! -e $M/by-sha1/0000").ok)
     }
 
+    /// A name looked up in search/<keyword>/ without a listing first (the kernel forgot the
+    /// entry, or a script knows the name) follows every change: pkgfs remembers a search's hits
+    /// only until the catalog changes.
+    func testSearchLookupsFollowChanges() throws {
+        let m = try MountedStore.make(self)
+        upload(m, "memo-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertTrue(m.sh("test -d $M/search/memo/memo-1.0-1.el7.x86_64").ok)
+        XCTAssertFalse(m.sh("test -e $M/search/memo/memo-2.0-1.el7.x86_64").ok)
+        let second = upload(m, "memo-2.0-1.el7.x86_64.tar.gz", content: "/etc/passwd")
+        XCTAssertTrue(m.sh("test -d $M/search/memo/memo-2.0-1.el7.x86_64").ok, "a new package is found by name at once")
+        XCTAssertEqual(m.sh("readlink -f $M/search/memo/memo-2.0-1.el7.x86_64").trimmed, second)
+        XCTAssertTrue(m.sh("rmdir \(second)").ok, m.log)
+        XCTAssertFalse(m.sh("test -e $M/search/memo/memo-2.0-1.el7.x86_64").ok, "a deleted package is gone by name at once")
+        XCTAssertTrue(m.sh("test -d $M/search/memo/memo-1.0-1.el7.x86_64").ok)
+        XCTAssertEqual(m.sh("ls $M/search/memo").stdout, "memo-1.0-1.el7.x86_64\n")
+    }
+
     func testDeletesFreeBytesAndEmptyDirectories() throws {
         let m = try MountedStore.make(self)
         let a = upload(m, "gone-1.0-1.el7.x86_64.tar.gz")
