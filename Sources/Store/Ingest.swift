@@ -7,7 +7,7 @@ import PkgfsModel
 ///
 /// Most uploads are registered in one transaction with their final state. A bundle (SPEC §5)
 /// takes two, so that `verifying` is what others see while it is checked: a cheap look reads
-/// `package.json` (`PackageAnalyzer.identifyBundle`) and the package is registered at its final
+/// `package.json` (`PackageAnalyzer.firstLook`) and the package is registered at its final
 /// place as `verifying` (blob adopted, receipt written); then the whole bundle is verified
 /// and the same row gets its final state, details and payload listing. A crash between the
 /// two leaves a `verifying` row over a durable blob, which the next open of the store
@@ -31,7 +31,9 @@ extension Repository {
             session.discard()
             throw error
         }
-        if let first = try registerForVerification(session, sealed) {
+        let look = Self.expectedDigestProblems(sealed).isEmpty
+            ? analyzer.firstLook(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size) : .undecided
+        if case .bundle(let identified) = look, let first = try registerForVerification(session, sealed, identified) {
             if case .alreadyPresent = first {
                 log(first)
                 return first
@@ -44,7 +46,8 @@ extension Repository {
             log(outcome)
             return outcome
         }
-        var analysis = analyzer.analyze(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size)
+        var analysis = analyzer.analyze(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size,
+                                        noBundleMember: look.isNotBundle)
         let mismatches = Self.expectedDigestProblems(sealed)
         if !mismatches.isEmpty {
             analysis.problems += mismatches
@@ -62,14 +65,11 @@ extension Repository {
         }
     }
 
-    /// The first step of a bundle's registration: registers it as `verifying` where it will
-    /// stay, without its payload listing. Nil when the upload is not plainly a bundle, or an
-    /// expected digest already fails (those are registered in one step, with their final
-    /// state). `.alreadyPresent` when the same bytes are already available under this name.
-    func registerForVerification(_ session: UploadSession, _ sealed: SealedUpload) throws -> RegistrationOutcome? {
-        guard Self.expectedDigestProblems(sealed).isEmpty,
-              let identified = analyzer.identifyBundle(path: sealed.temporaryPath, fileName: session.fileName,
-                                                       size: sealed.size) else { return nil }
+    /// The first step of a bundle's registration (`identified` by `PackageAnalyzer.firstLook`):
+    /// registers it as `verifying` where it will stay, without its payload listing.
+    /// `.alreadyPresent` when the same bytes are already available under this name.
+    func registerForVerification(_ session: UploadSession, _ sealed: SealedUpload,
+                                 _ identified: Analysis) throws -> RegistrationOutcome? {
         let candidate = package(identified, session, sealed, state: .verifying)
         let outcome: RegistrationOutcome
         do {

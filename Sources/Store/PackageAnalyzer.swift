@@ -49,29 +49,48 @@ public struct PackageAnalyzer: Sendable {
             format: .file)
     }
 
+    /// What the first look at an upload found (`firstLook`).
+    public enum FirstLook {
+        /// A bundle, filed as `analyze` would file it.
+        case bundle(Analysis)
+        /// A tar without a root `package.json`: `analyze` need not look for one again (for a
+        /// compressed tar that look decompresses the whole file).
+        case notBundle
+        /// Anything else; `analyze` alone decides.
+        case undecided
+
+        var isNotBundle: Bool {
+            if case .notBundle = self { return true }
+            return false
+        }
+    }
+
     /// The cheap first look at a bundle (SPEC §5 `verifying`): reads the tar only up to
-    /// `package.json` and decodes it, nothing hashed, nothing listed. Returns what decides
-    /// the package's place in the tree, exactly as `analyze` would file it (name and
-    /// version from the manifest, the rest from the file name), with no problems and no
-    /// payload; `analyze` does the verification. Nil when the upload is not plainly a
-    /// bundle: not a tar, named like another format, no readable root `package.json`
-    /// (absent, a hard link, too large, not JSON); `analyze` alone decides those.
-    public func identifyBundle(path: String, fileName: String, size: Int64) -> Analysis? {
+    /// `package.json` and decodes it, nothing hashed, nothing listed. A bundle comes back with
+    /// what decides the package's place in the tree, exactly as `analyze` would file it (name
+    /// and version from the manifest, the rest from the file name), with no problems and no
+    /// payload; `analyze` does the verification. Not plainly a bundle: not a tar, named like
+    /// another format, no readable root `package.json` (absent, a hard link, too large, not
+    /// JSON); `analyze` alone decides those.
+    public func firstLook(path: String, fileName: String, size: Int64) -> FirstLook {
         var analysis = Self.named(fileName)
         guard size > 0, let sniffed = try? Sniffed(path: path), sniffed.format == .archive,
-              sniffed.container == .tar else { return nil }
+              sniffed.container == .tar else { return .undecided }
         if let claimed = Sniffed.formatClaimed(byExtension: analysis.fileExtension), claimed != sniffed.format {
-            return nil
+            return .undecided
         }
-        guard let manifest = BundleVerifier.identify(path: path) else { return nil }
+        let member = BundleVerifier.identifyMember(path: path)
+        guard member.found else { return .notBundle }
+        guard let manifest = member.manifest else { return .undecided }
         analysis.format = .bundle
         analysis.name = manifest.packageName
         analysis.version = manifest.packageVersion
         analysis.formatDetailsJSON = JSONText.encode(manifest)
-        return analysis
+        return .bundle(analysis)
     }
 
-    public func analyze(path: String, fileName: String, size: Int64) -> Analysis {
+    /// `noBundleMember`: a first look already found no root `package.json` in this tar.
+    public func analyze(path: String, fileName: String, size: Int64, noBundleMember: Bool = false) -> Analysis {
         let fields = FileNameConvention.parse(fileName)
         var analysis = Self.named(fileName)
         if size == 0 {
@@ -93,7 +112,7 @@ public struct PackageAnalyzer: Sendable {
         switch sniffed.format {
         case .rpm: analyzeRPM(path: path, into: &analysis)
         case .deb: analyzeDeb(path: path, into: &analysis)
-        case .archive where sniffed.container == .tar && BundleVerifier.isBundle(path: path):
+        case .archive where sniffed.container == .tar && !noBundleMember && BundleVerifier.isBundle(path: path):
             analyzeBundle(path: path, into: &analysis)
         case .archive:
             var listed = analysis

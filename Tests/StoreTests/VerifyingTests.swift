@@ -157,13 +157,45 @@ final class VerifyingTests: XCTestCase {
         XCTAssertEqual(repo.blobs.allDigests(), [])
     }
 
+    /// The first look tells a bundle, a tar that holds no package.json (so `analyze` skips its
+    /// own look, which for a compressed tar reads the whole file), and everything else apart.
+    func testFirstLookTellsBundlesPlainTarsAndTheRestApart() throws {
+        let analyzer = PackageAnalyzer()
+        let bundlePath = work + "/b.tar"
+        try Data(try bundle("look", "1.0.0")).write(to: URL(fileURLWithPath: bundlePath))
+        guard case .bundle(let filed) = analyzer.firstLook(path: bundlePath, fileName: "look-1.0.0.tar", size: 1) else {
+            return XCTFail("a bundle is one")
+        }
+        XCTAssertEqual(filed.name, "look")
+
+        let plain = work + "/plain-1.0-1.el9.x86_64.tar.gz"
+        XCTAssertEqual(Self.sh("tar czf '\(plain)' -C /etc hostname passwd"), 0)
+        let look = analyzer.firstLook(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1)
+        XCTAssertTrue(look.isNotBundle, "\(look)")
+        let analysis = analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1, noBundleMember: true)
+        XCTAssertEqual(analysis.format, .archive)
+        XCTAssertEqual(analysis.payload?.map(\.path).sorted(), ["hostname", "passwd"])
+        XCTAssertTrue(analysis.problems.isEmpty, "\(analysis.problems)")
+
+        let text = work + "/notes-1.0-1.el9.x86_64.txt"
+        try Data("just text".utf8).write(to: URL(fileURLWithPath: text))
+        guard case .undecided = analyzer.firstLook(path: text, fileName: "notes-1.0-1.el9.x86_64.txt", size: 9) else {
+            return XCTFail("a plain file is left to analyze")
+        }
+    }
+
     func testVerifyingLeftByACrashIsFinishedWhenTheStoreIsOpened() throws {
         let registered: Package
         do {
             let repo = try Repository(root: root)
             let upload = try session(repo, "trident-22.4.0.tar", try bundle("trident", "22.4.0"))
             // The first step only, as if the daemon died before the second transaction.
-            let first = try XCTUnwrap(try repo.registerForVerification(upload, try upload.seal()))
+            let sealed = try upload.seal()
+            guard case .bundle(let identified) = repo.analyzer.firstLook(path: sealed.temporaryPath, fileName: upload.fileName,
+                                                                         size: sealed.size) else {
+                return XCTFail("a bundle is identified as one")
+            }
+            let first = try XCTUnwrap(try repo.registerForVerification(upload, sealed, identified))
             registered = first.package
             XCTAssertEqual(try repo.catalog.package(id: registered.id)?.state, .verifying)
             XCTAssertThrowsError(try repo.transition(id: registered.id, to: .corrupt, by: "tester")) { error in

@@ -24,8 +24,14 @@ public enum BundleVerifier {
     /// when there is no such member, it is a hard link or too large, or it does not decode.
     /// Nothing is checked against the limits here; `verify` does that.
     public static func identify(path: String) -> BundleManifest? {
-        guard let bytes = BundleScan.findManifest(path: path, read: true).bytes else { return nil }
-        return try? BundleManifest.decode(bytes)
+        identifyMember(path: path).manifest
+    }
+
+    /// `identify`, also telling whether the tar has a root `package.json` member at all
+    /// (`found` false: not a bundle, as `isBundle` would say, without a second read).
+    public static func identifyMember(path: String) -> (found: Bool, manifest: BundleManifest?) {
+        let scan = BundleScan.findManifest(path: path, read: true)
+        return (scan.found, scan.bytes.flatMap { try? BundleManifest.decode($0) })
     }
 
     public static func verify(path: String, limits: PayloadLimits = .default) -> BundleVerification {
