@@ -2,8 +2,10 @@ import CFuse
 import Foundation
 import Logging
 
-/// A mounted filesystem: creates the libfuse session, mounts it, runs the multi-threaded
-/// loop until unmounted or signalled (SIGINT, SIGTERM, SIGHUP), then unmounts cleanly.
+/// A mounted filesystem: creates the libfuse session, mounts it, runs the request loop
+/// (`RequestLoop`) until unmounted or signalled (SIGINT, SIGTERM, SIGHUP), then unmounts cleanly.
+/// Unless passthrough is off, its reads and writes of /dev/fuse go through `passthroughIO`, which
+/// negotiates FUSE passthrough.
 public final class FuseSession: @unchecked Sendable {
     // @unchecked: `session` is set once in init and only used by libfuse's thread-safe calls.
     private let context: FuseContext
