@@ -99,9 +99,9 @@ public struct OpenReply: Sendable, Equatable {
         self.passthroughFD = passthroughFD
     }
 
-    /// An immutable file opened for reading.
-    public static func cachedReadOnly(_ handle: UInt64) -> OpenReply {
-        OpenReply(handle: handle, keepCache: true, noFlush: true)
+    /// An immutable file opened for reading (from `passthroughFD`, where the kernel can).
+    public static func cachedReadOnly(_ handle: UInt64, passthroughFD: Int32? = nil) -> OpenReply {
+        OpenReply(handle: handle, keepCache: true, noFlush: true, passthroughFD: passthroughFD)
     }
 }
 

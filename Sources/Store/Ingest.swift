@@ -31,9 +31,12 @@ extension Repository {
             session.discard()
             throw error
         }
-        let look = Self.expectedDigestProblems(sealed).isEmpty
+        // An expected digest that already fails is registered in one step, with its final state.
+        let mismatches = Self.expectedDigestProblems(sealed)
+        let look = mismatches.isEmpty
             ? analyzer.firstLook(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size) : .undecided
-        if case .bundle(let identified) = look, let first = try registerForVerification(session, sealed, identified) {
+        if case .bundle(let identified) = look {
+            let first = try registerForVerification(session, sealed, identified)
             if case .alreadyPresent = first {
                 log(first)
                 return first
@@ -48,7 +51,6 @@ extension Repository {
         }
         var analysis = analyzer.analyze(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size,
                                         noBundleMember: look.isNotBundle)
-        let mismatches = Self.expectedDigestProblems(sealed)
         if !mismatches.isEmpty {
             analysis.problems += mismatches
             analysis.failureState = .corrupt
@@ -69,7 +71,7 @@ extension Repository {
     /// registers it as `verifying` where it will stay, without its payload listing.
     /// `.alreadyPresent` when the same bytes are already available under this name.
     func registerForVerification(_ session: UploadSession, _ sealed: SealedUpload,
-                                 _ identified: Analysis) throws -> RegistrationOutcome? {
+                                 _ identified: Analysis) throws -> RegistrationOutcome {
         let candidate = package(identified, session, sealed, state: .verifying)
         let outcome: RegistrationOutcome
         do {

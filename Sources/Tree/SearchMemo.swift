@@ -26,7 +26,6 @@ final class SearchMemo: @unchecked Sendable {
 
     /// Keeps the hits of a search read at `generation`; returns them by name (where two share a
     /// name, the first, as in the listing).
-    @discardableResult
     func store(_ keyword: String, _ found: [PackageSummary], readAt generation: UInt64) -> [String: Int64] {
         let ids = Dictionary(found.map { ($0.location.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         if ids.count <= Self.maxHits {
@@ -39,8 +38,14 @@ final class SearchMemo: @unchecked Sendable {
 extension PackageTree {
     /// The packages of search/<keyword>/ by name.
     func searchHits(_ keyword: String) throws -> [String: Int64] {
+        if let known = searches.hits(keyword, generation: summaries.currentGeneration) { return known }
+        return try search(keyword).byName
+    }
+
+    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups.
+    func search(_ keyword: String) throws -> (found: [PackageSummary], byName: [String: Int64]) {
         let generation = summaries.currentGeneration
-        if let known = searches.hits(keyword, generation: generation) { return known }
-        return searches.store(keyword, try remembered { try repository.catalog.search(keyword: keyword) }, readAt: generation)
+        let found = try remembered { try repository.catalog.search(keyword: keyword) }
+        return (found, searches.store(keyword, found, readAt: generation))
     }
 }

@@ -14,7 +14,7 @@ extension PackageTree {
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
             let fd = Glibc.open(repository.blobPath(of: package), O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(errno)))") }
-            return OpenReply(handle: handles.add(.blob(fd)), keepCache: true, noFlush: true, passthroughFD: fd)
+            return .cachedReadOnly(handles.add(.blob(fd)), passthroughFD: fd)
         case .meta(let id):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
             // No catalog read here: the kernel serves a warm meta.json from its page cache and

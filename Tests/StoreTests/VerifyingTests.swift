@@ -195,7 +195,7 @@ final class VerifyingTests: XCTestCase {
                                                                          size: sealed.size) else {
                 return XCTFail("a bundle is identified as one")
             }
-            let first = try XCTUnwrap(try repo.registerForVerification(upload, sealed, identified))
+            let first = try repo.registerForVerification(upload, sealed, identified)
             registered = first.package
             XCTAssertEqual(try repo.catalog.package(id: registered.id)?.state, .verifying)
             XCTAssertThrowsError(try repo.transition(id: registered.id, to: .corrupt, by: "tester")) { error in
