@@ -18,27 +18,35 @@ public struct BlobStore: Sendable {
 
     /// Moves a fully written and fsynced temp file into place under its digest.
     /// If the blob already exists the temp file is dropped: same bytes are stored once.
-    /// Returns true when this call added the blob.
-    @discardableResult
-    public func adopt(temporaryPath: String, sha256: String) throws -> Bool {
+    /// The new name is made durable in the background: the caller fills its catalog
+    /// transaction meanwhile and waits (`BlobAdoption.waitUntilDurable`) before committing.
+    public func adopt(temporaryPath: String, sha256: String) throws -> BlobAdoption {
         let final = path(sha256: sha256)
         if contains(sha256: sha256) {
             unlink(temporaryPath)
-            return false
+            return BlobAdoption(added: false, directorySync: nil)
         }
         let dir = (final as NSString).deletingLastPathComponent
-        if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-            throw StoreError.io("cannot create \(dir)", errno: errno)
+        // The fan-out directory exists but for the first blobs of a store: link first, and
+        // create it only when the link says it is missing.
+        var linked = link(temporaryPath, final) == 0
+        if !linked && errno == ENOENT {
+            if mkdir(dir, 0o755) == 0 {
+                // The new directory's own name must be durable too.
+                try BackgroundSync(directory: (dir as NSString).deletingLastPathComponent).wait()
+            } else if errno != EEXIST {
+                throw StoreError.io("cannot create \(dir)", errno: errno)
+            }
+            linked = link(temporaryPath, final) == 0
         }
         // link() fails with EEXIST if a concurrent upload of the same bytes won: equally fine.
-        if link(temporaryPath, final) != 0 && errno != EEXIST {
+        if !linked && errno != EEXIST {
             let e = errno
             throw e == ENOSPC ? StoreError.noSpace("no space left for blob \(sha256)")
                               : StoreError.io("cannot store blob \(sha256)", errno: e)
         }
         unlink(temporaryPath)
-        try Durability.syncDirectory(dir)
-        return true
+        return BlobAdoption(added: true, directorySync: try BackgroundSync(directory: dir))
     }
 
     public func remove(sha256: String) {
@@ -61,11 +69,14 @@ public struct BlobStore: Sendable {
     }
 }
 
-enum Durability {
-    static func syncDirectory(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io("cannot open \(path)", errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.io("cannot sync \(path)", errno: errno) }
+/// The outcome of `BlobStore.adopt`.
+public struct BlobAdoption {
+    /// True when this call added the blob.
+    public let added: Bool
+    let directorySync: BackgroundSync?
+
+    /// Returns once the blob's name is durable; no catalog row may point at it before.
+    public func waitUntilDurable() throws {
+        try directorySync?.wait()
     }
 }

@@ -42,20 +42,23 @@ extension Catalog {
         }
     }
 
+    // The three checks every upload makes, as cached statements: the query interface
+    // would build and compile their SQL again each time.
     func existing(fileName: String, _ db: Database) throws -> PackageRecord? {
-        try PackageRecord.filter(Column("fileName") == fileName).fetchOne(db)
+        try PackageRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM package WHERE fileName = ?"),
+                                   arguments: [fileName])
     }
 
     func isLocationTaken(_ record: PackageRecord, _ db: Database) throws -> Bool {
-        try PackageRecord
-            .filter(Column("dirType") == record.dirType && Column("dirOS") == record.dirOS
-                    && Column("dirArch") == record.dirArch && Column("dirVersion") == record.dirVersion
-                    && Column("dirName") == record.dirName)
-            .fetchCount(db) > 0
+        try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM package
+                           WHERE dirType = ? AND dirOS = ? AND dirArch = ? AND dirVersion = ? AND dirName = ?)
+            """), arguments: [record.dirType, record.dirOS, record.dirArch, record.dirVersion, record.dirName]) ?? false
     }
 
     func isReferenced(sha256: String, _ db: Database) throws -> Bool {
-        try PackageRecord.filter(Column("sha256") == sha256).fetchCount(db) > 0
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM package WHERE sha256 = ?)"),
+                          arguments: [sha256]) ?? false
     }
 
     public func transition(id: Int64, to target: PackageState, details: [StateDetail]?,

@@ -58,7 +58,7 @@ extension Repository {
         let candidate = package(analysis, session, sealed, state: analysis.state)
         do {
             let outcome = try register(candidate, payload: analysis.payload, container: analysis.payloadContainer,
-                                       from: sealed.temporaryPath)
+                                       from: sealed)
             log(outcome)
             return outcome
         } catch {
@@ -75,7 +75,7 @@ extension Repository {
         let candidate = package(identified, session, sealed, state: .verifying)
         let outcome: RegistrationOutcome
         do {
-            outcome = try register(candidate, payload: nil, container: nil, from: sealed.temporaryPath)
+            outcome = try register(candidate, payload: nil, container: nil, from: sealed)
         } catch {
             session.discard()
             throw error
@@ -183,7 +183,9 @@ extension Repository {
     }
 
     private func register(_ candidate: Package, payload: [PayloadEntry]?, container: PayloadContainer?,
-                          from temporaryPath: String) throws -> RegistrationOutcome {
+                          from sealed: SealedUpload) throws -> RegistrationOutcome {
+        try sealed.waitUntilDurable()
+        let temporaryPath = sealed.temporaryPath
         var freedDigest: String?
         var notes = [blobs.notePending(sha256: candidate.sha256)]
         defer { notes.forEach { $0.clear() } }
@@ -220,10 +222,12 @@ extension Repository {
                     throw StoreError.conflict("\(record.location.path) is already taken by another package")
                 }
             }
-            addedBlob = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
+            let adoption = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
+            addedBlob = adoption.added
             try record.insert(db)
             try catalog.recordPayload(payload, container: container, packageID: record.id!, db)
             try Self.addReceipt(candidate.fileName, packageID: record.id!, db)
+            try adoption.waitUntilDurable()
             if let digest = freedDigest, try catalog.isReferenced(sha256: digest, db) {
                 freedDigest = nil
             }

@@ -99,7 +99,8 @@ public final class UploadSession: @unchecked Sendable {
         lock.withLock { expected }
     }
 
-    /// Makes the bytes durable and returns their digests.
+    /// Returns the digests of the bytes and starts making them durable: the fsync runs while
+    /// the caller analyzes the upload, and `SealedUpload.waitUntilDurable` ends it.
     func seal() throws -> SealedUpload {
         try lock.withLock {
             // A write that failed leaves a file that is not what was sent: never register it.
@@ -107,14 +108,9 @@ public final class UploadSession: @unchecked Sendable {
             if !inOrder || hashedLength != length {
                 try rehashFromFile()
             }
-            guard fsync(fd) == 0 else {
-                let e = errno
-                throw e == ENOSPC ? StoreError.noSpace("no space left for \(fileName)")
-                                  : StoreError.io("cannot make \(fileName) durable", errno: e)
-            }
             let (sha1, sha256) = digests.finalize()
             return SealedUpload(temporaryPath: temporaryPath, size: length, sha1: sha1, sha256: sha256,
-                                expected: expected)
+                                expected: expected, durability: BackgroundSync(fd: fd, of: fileName, keepingOpen: self))
         }
     }
 
@@ -148,6 +144,12 @@ struct SealedUpload {
     let sha1: String
     let sha256: String
     let expected: [String: String]
+    let durability: BackgroundSync
+
+    /// Nothing may point at the bytes (a blob name, a catalog row) before this has returned.
+    func waitUntilDurable() throws {
+        try durability.wait()
+    }
 }
 
 /// sync_file_range(2), which Glibc's Swift module leaves out (it is a _GNU_SOURCE declaration).

@@ -94,7 +94,9 @@ final class RepositoryTests: XCTestCase {
             let temporary = try writeTemporary(dropped, in: repo)
             _ = repo.blobs.notePending(sha256: droppedDigest)
             _ = repo.blobs.notePending(sha256: keptDigest)
-            XCTAssertTrue(try repo.blobs.adopt(temporaryPath: temporary, sha256: droppedDigest))
+            let adoption = try repo.blobs.adopt(temporaryPath: temporary, sha256: droppedDigest)
+            XCTAssertTrue(adoption.added)
+            try adoption.waitUntilDurable()
             // Cleared notes leave nothing to do.
             repo.blobs.notePending(sha256: keptDigest).clear()
             repo.releaseLock()
@@ -109,6 +111,30 @@ final class RepositoryTests: XCTestCase {
         let path = repo.layout.temporaryDirectory + "/test-" + UUID().uuidString
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
+    }
+
+    func testAdoptionCreatesItsDirectoryOnceAndStoresSameBytesOnce() throws {
+        let repo = try Repository(root: root)
+        let bytes = bytesOf(9, count: 3000)
+        let digest = try repo.sha256OfFile(try writeTemporary(bytes, in: repo))
+        let fanOut = (repo.blobs.path(sha256: digest) as NSString).deletingLastPathComponent
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fanOut), "a new store has no fan-out directories")
+        let first = try repo.blobs.adopt(temporaryPath: try writeTemporary(bytes, in: repo), sha256: digest)
+        try first.waitUntilDurable()
+        try first.waitUntilDurable()  // a second wait returns at once
+        XCTAssertTrue(first.added)
+        XCTAssertEqual(FileManager.default.contents(atPath: repo.blobs.path(sha256: digest)), Data(bytes))
+        let second = try repo.blobs.adopt(temporaryPath: try writeTemporary(bytes, in: repo), sha256: digest)
+        try second.waitUntilDurable()
+        XCTAssertFalse(second.added, "the same bytes are stored once")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.layout.temporaryDirectory)
+            .filter { $0.hasPrefix("test-") }.count, 1, "only the file sha256OfFile read is left; adopted temps are gone")
+        XCTAssertThrowsError(try repo.blobs.adopt(temporaryPath: repo.layout.temporaryDirectory + "/missing", sha256: String(repeating: "ab", count: 32))) { error in
+            XCTAssertTrue("\(error)".contains("cannot store blob"), "\(error)")
+        }
+        XCTAssertThrowsError(try BackgroundSync(directory: root + "/no-such-directory")) { error in
+            XCTAssertTrue("\(error)".contains("cannot open"), "\(error)")
+        }
     }
 
     func testOneProcessPerStore() throws {
