@@ -113,8 +113,7 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
 
 enum JSONText {
     static func encode<T: Encodable>(_ value: T) -> String {
-        guard let data = try? JSONEncoder().encode(value) else { return "[]" }
-        return String(decoding: data, as: UTF8.self)
+        (try? CompactJSONEncoder.encode(value)) ?? "[]"
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) -> T? {

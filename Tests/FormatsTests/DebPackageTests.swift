@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import PkgfsFormats
+import PkgfsModel
 
 /// Builds real .deb files with `dpkg-deb --build` (default compression, xz, gzip, zstd,
 /// none) and compares `DebPackage.parse` with `dpkg-deb -f`, `ar t`, the control files
@@ -166,6 +167,9 @@ final class DebPackageTests: XCTestCase {
         // Codable round trip.
         let decoded = try JSONDecoder().decode(DebPackage.self, from: JSONEncoder().encode(pkg))
         XCTAssertEqual(decoded, pkg)
+        // The compact encoder the catalog stores format details with reads back the same.
+        let compact = try JSONDecoder().decode(DebPackage.self, from: Data(CompactJSONEncoder.encode(pkg).utf8))
+        XCTAssertEqual(compact, pkg)
     }
 
     private func checkListingAndReads(_ deb: String) throws {

@@ -1,12 +1,25 @@
 import Foundation
 import XCTest
 import PkgfsFormats
+import PkgfsModel
 
 /// Parses packages built by rpmbuild and compares every field to `rpm -qp --queryformat`.
 final class RPMPackageTests: XCTestCase {
     typealias Kit = RPMTestKit
 
     private func none(_ s: String) -> String? { s == "(none)" ? nil : s }
+
+    /// The catalog stores format details with CompactJSONEncoder: every field must read back.
+    func testCompactJSONReadsBackAsTheSamePackage() throws {
+        for fx in try Kit.fixtures().all {
+            let p = try fx.package()
+            let text = try CompactJSONEncoder.encode(p)
+            XCTAssertEqual(try JSONDecoder().decode(RPMPackage.self, from: Data(text.utf8)), p, fx.label)
+            let foundation = String(decoding: try JSONEncoder().encode(p), as: UTF8.self)
+            XCTAssertEqual(JSONValue.parse(text).map { String(decoding: $0.prettyPrinted(), as: UTF8.self) },
+                           JSONValue.parse(foundation).map { String(decoding: $0.prettyPrinted(), as: UTF8.self) }, fx.label)
+        }
+    }
 
     func testScalarFieldsMatchRpmQuery() throws {
         for fx in try Kit.fixtures().all {
