@@ -102,8 +102,8 @@ extension Catalog {
 
     /// `a/b/c` → (`a/b`, `c`); `a` → (``, `a`).
     static func split(_ path: String) -> (parent: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return ("", path) }
+        return (String(path[..<slash]), String(path[path.utf8.index(after: slash)...]))
     }
 
     private static func payloadEntry(_ row: Row) -> PayloadEntry {

@@ -13,6 +13,9 @@ enum PayloadPath {
             throw FormatError.invalid(format: format,
                                       reason: "entry #\(index) has an absolute path '\(raw)'")
         }
+        // The usual path, "./a/b" or "a/b", has nothing to clean: no split and join.
+        let body = raw.hasPrefix("./") ? raw.dropFirst(2) : Substring(raw)
+        if isClean(body.utf8) { return String(body) }
         var parts: [Substring] = []
         for part in raw.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }
@@ -25,6 +28,23 @@ enum PayloadPath {
         }
         if parts.isEmpty { return nil }
         return parts.joined(separator: "/")
+    }
+
+    /// True when `path` is already normalized: not empty, no leading or trailing `/`, no
+    /// empty, `.` or `..` component.
+    private static func isClean(_ path: Substring.UTF8View) -> Bool {
+        var length = 0, dots = 0
+        for byte in path {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (length == dots && dots <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length > 0 && !(length == dots && dots <= 2)
     }
 
     /// The parent directories of a normalized path, outermost first

@@ -141,6 +141,12 @@ struct PayloadTreeBuilder {
     }
 
     private mutating func makeParents(of path: String, mtime: Int64, index: Int) throws {
+        // Most entries land in a directory already known to hold something: its ancestors were
+        // all made and checked then, and none can have been replaced since (see `place`).
+        if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
+            let parent = String(path[..<slash])
+            if let at = position[parent], entries[at].kind == .directory, nonEmptyDirectories.contains(parent) { return }
+        }
         for dir in PayloadPath.ancestors(of: path) {
             if let at = position[dir] {
                 let kind = entries[at].kind
