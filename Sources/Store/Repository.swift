@@ -29,7 +29,7 @@ public final class Repository: Sendable {
         self.logger = logger
         try layout.createDirectories()
         storeLock = try StoreLock(path: layout.lockPath)
-        catalog = try Catalog(path: layout.catalogPath)
+        catalog = try Catalog(path: layout.catalogPath, upgrading: { logger.notice("\($0)") })
         blobs = BlobStore(layout: layout)
         payloadCache = PayloadCache(directory: layout.payloadCacheDirectory)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
