@@ -53,9 +53,10 @@ public struct PackageAnalyzer: Sendable {
     public enum FirstLook {
         /// A bundle, filed as `analyze` would file it.
         case bundle(Analysis)
-        /// A tar without a root `package.json`: `analyze` need not look for one again (for a
-        /// compressed tar that look decompresses the whole file).
-        case notBundle
+        /// A tar without a root `package.json`, with its listing when it could be made: `analyze`
+        /// need not look for one again, nor list the tar again (for a compressed tar each pass
+        /// decompresses the whole file).
+        case notBundle(listing: [PayloadEntry]?)
         /// Anything else; `analyze` alone decides.
         case undecided
 
@@ -63,10 +64,16 @@ public struct PackageAnalyzer: Sendable {
             if case .notBundle = self { return true }
             return false
         }
+
+        var listing: [PayloadEntry]? {
+            if case .notBundle(let listing) = self { return listing }
+            return nil
+        }
     }
 
     /// The cheap first look at a bundle (SPEC §5 `verifying`): reads the tar only up to
-    /// `package.json` and decodes it, nothing hashed, nothing listed. A bundle comes back with
+    /// `package.json` and decodes it, nothing hashed; a tar without one is listed on the way
+    /// (`.notBundle` carries the listing for `analyze`). A bundle comes back with
     /// what decides the package's place in the tree, exactly as `analyze` would file it (name
     /// and version from the manifest, the rest from the file name), with no problems and no
     /// payload; `analyze` does the verification. Not plainly a bundle: not a tar, named like
@@ -79,8 +86,13 @@ public struct PackageAnalyzer: Sendable {
         if let claimed = Sniffed.formatClaimed(byExtension: analysis.fileExtension), claimed != sniffed.format {
             return .undecided
         }
+        // One pass lists a plain tar and stops early at a bundle's package.json. A tar it cannot
+        // list may still hold one further on: the scan for package.json alone decides then.
+        if let listing = try? listTarUnlessBundle(path: path, limits: payloadLimits) {
+            return .notBundle(listing: listing)
+        }
         let member = BundleVerifier.identifyMember(path: path)
-        guard member.found else { return .notBundle }
+        guard member.found else { return .notBundle(listing: nil) }
         guard let manifest = member.manifest else { return .undecided }
         analysis.format = .bundle
         analysis.name = manifest.packageName
@@ -89,8 +101,10 @@ public struct PackageAnalyzer: Sendable {
         return .bundle(analysis)
     }
 
-    /// `noBundleMember`: a first look already found no root `package.json` in this tar.
-    public func analyze(path: String, fileName: String, size: Int64, noBundleMember: Bool = false) -> Analysis {
+    /// `noBundleMember`: a first look already found no root `package.json` in this tar;
+    /// `listing`: and listed it.
+    public func analyze(path: String, fileName: String, size: Int64, noBundleMember: Bool = false,
+                        listing: [PayloadEntry]? = nil) -> Analysis {
         let fields = FileNameConvention.parse(fileName)
         var analysis = Self.named(fileName)
         if size == 0 {
@@ -116,7 +130,7 @@ public struct PackageAnalyzer: Sendable {
             analyzeBundle(path: path, into: &analysis)
         case .archive:
             var listed = analysis
-            analyzeArchive(path: path, container: sniffed.container, into: &listed)
+            analyzeArchive(path: path, container: sniffed.container, listed: noBundleMember ? listing : nil, into: &listed)
             // A compressed file not named as an archive (`x.gz`, `x.bin`) that does not list
             // as one is simply a file.
             if listed.payload != nil || Sniffed.formatClaimed(byExtension: fields.fileExtension) != nil {
@@ -195,8 +209,14 @@ public struct PackageAnalyzer: Sendable {
         analysis.payloadContainer = verification.entries == nil ? nil : .tar
     }
 
-    private func analyzeArchive(path: String, container: PayloadContainer, into analysis: inout Analysis) {
-        listPayload(path: path, container: container, into: &analysis)
+    private func analyzeArchive(path: String, container: PayloadContainer, listed: [PayloadEntry]?,
+                                into analysis: inout Analysis) {
+        if let listed, container == .tar {
+            analysis.payload = listed
+            analysis.payloadContainer = container
+        } else {
+            listPayload(path: path, container: container, into: &analysis)
+        }
         if let entries = analysis.payload {
             analysis.formatDetailsJSON = JSONText.encode(ArchiveDetails(container: container.rawValue, entries: entries.count))
         }

@@ -172,10 +172,33 @@ final class VerifyingTests: XCTestCase {
         XCTAssertEqual(Self.sh("tar czf '\(plain)' -C /etc hostname passwd"), 0)
         let look = analyzer.firstLook(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1)
         XCTAssertTrue(look.isNotBundle, "\(look)")
-        let analysis = analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1, noBundleMember: true)
+        XCTAssertEqual(look.listing?.map(\.path).sorted(), ["hostname", "passwd"], "the look lists a plain tar")
+        // analyze takes that listing and does not read the tar again: here it holds other members by now.
+        XCTAssertEqual(Self.sh("tar czf '\(plain)' -C /etc hostname"), 0)
+        let analysis = analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1,
+                                        noBundleMember: true, listing: look.listing)
         XCTAssertEqual(analysis.format, .archive)
         XCTAssertEqual(analysis.payload?.map(\.path).sorted(), ["hostname", "passwd"])
         XCTAssertTrue(analysis.problems.isEmpty, "\(analysis.problems)")
+        XCTAssertEqual(analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1,
+                                        noBundleMember: true).payload?.map(\.path), ["hostname"], "without one it lists")
+
+        // A tar that cannot be listed (a member escapes with ..) is still a bundle if a root
+        // package.json follows; without one, analyze lists it and says why it cannot.
+        let tree = work + "/hostile"
+        XCTAssertEqual(Self.sh("mkdir -p '\(tree)/a' && echo x > '\(tree)/a/x' && cp '\(bundlePath)' '\(tree)/b.tar' && tar xf '\(tree)/b.tar' -C '\(tree)' package.json"), 0)
+        let escaping = work + "/escaping-1.0.tar"
+        XCTAssertEqual(Self.sh("cd '\(tree)/a' && tar cf '\(escaping)' --absolute-names ../a/x -C .. package.json"), 0)
+        guard case .bundle = analyzer.firstLook(path: escaping, fileName: "escaping-1.0.tar", size: 1) else {
+            return XCTFail("package.json after an unlistable member still makes a bundle")
+        }
+        let escapingPlain = work + "/escaping-plain-1.0.tar"
+        XCTAssertEqual(Self.sh("cd '\(tree)/a' && tar cf '\(escapingPlain)' --absolute-names ../a/x"), 0)
+        let unlistable = analyzer.firstLook(path: escapingPlain, fileName: "escaping-plain-1.0.tar", size: 1)
+        XCTAssertTrue(unlistable.isNotBundle && unlistable.listing == nil, "\(unlistable)")
+        let refused = analyzer.analyze(path: escapingPlain, fileName: "escaping-plain-1.0.tar", size: 1, noBundleMember: true)
+        XCTAssertNil(refused.payload)
+        XCTAssertTrue(refused.problems.contains { "\($0)".contains("..") }, "\(refused.problems)")
 
         let text = work + "/notes-1.0-1.el9.x86_64.txt"
         try Data("just text".utf8).write(to: URL(fileURLWithPath: text))

@@ -12,6 +12,20 @@
 /// - `.io` when the file cannot be read; `.badMagic`/`.truncated` for a broken .deb.
 public func listPayload(path: String, container: PayloadContainer,
                         limits: PayloadLimits = .default) throws -> [PayloadEntry] {
+    try listPayload(path: path, container: container, limits: limits, stoppingAt: nil) ?? []
+}
+
+/// A tar's listing, or nil as soon as a root `package.json` (a file or a hard link) turns
+/// up: one pass that tells a bundle (SPEC §5) from a plain tar, and lists the plain one.
+public func listTarUnlessBundle(path: String, limits: PayloadLimits = .default) throws -> [PayloadEntry]? {
+    try listPayload(path: path, container: .tar, limits: limits, stoppingAt: { header, normalized in
+        normalized == BundleLayout.manifestPath && (header.hardlink != nil || header.fileType == PayloadHeader.regular)
+    })
+}
+
+/// nil when `stop` says so for a header (given with its normalized path).
+private func listPayload(path: String, container: PayloadContainer, limits: PayloadLimits,
+                         stoppingAt stop: ((PayloadHeader, String?) -> Bool)?) throws -> [PayloadEntry]? {
     let location = try PayloadLocation(path: path, container: container)
     let archive = try location.open()
     var builder = PayloadTreeBuilder(format: location.format, limits: limits)
@@ -19,6 +33,9 @@ public func listPayload(path: String, container: PayloadContainer,
     while let entry = try archive.nextHeader() {
         try builder.countHeader()
         var header = PayloadHeader(entry: entry, index: index)
+        if let stop, stop(header, try? PayloadPath.normalize(header.rawPath, format: location.format, index: index)) {
+            return nil
+        }
         if header.size == nil && header.fileType == PayloadHeader.regular && header.hardlink == nil {
             // Size not declared (streamed zip): count the bytes, bounded by what is left
             // of the total-size limit.
