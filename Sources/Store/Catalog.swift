@@ -7,7 +7,7 @@ public final class Catalog: Sendable {
     let pool: DatabasePool
 
     /// `upgrading` hears, before it starts, of a schema change the catalog still needs: on a
-    /// big catalog one can take seconds (a new index over a million packages: about 5 s).
+    /// big catalog one can take seconds (an index over a million packages: about 5 s).
     public init(path: String, upgrading: (String) -> Void = { _ in }) throws {
         var config = Configuration()
         config.busyMode = .timeout(30)
@@ -136,12 +136,6 @@ public final class Catalog: Sendable {
             // no package row is read.
             try db.create(index: "package_version_format", on: "package",
                           columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format"])
-        }
-        migrator.registerMigration("v5: package summaries by id") { db in
-            // search/ lists its hits from this index alone: a package row is about 1 KB (its
-            // format details), a summary a fifth of that. 130,000 hits of a million-package
-            // catalog read 3.4 s from a cold disk through the rows, 0.7 s through this index.
-            try db.create(index: "package_summary", on: "package", columns: Catalog.summaryColumnList)
         }
         return migrator
     }

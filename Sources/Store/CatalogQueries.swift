@@ -114,28 +114,15 @@ extension Catalog {
         try summaries(where: "1 ORDER BY id", [])
     }
 
-    /// From a cold disk, a few hits read fastest as rows (one page each); from this many on,
-    /// through `package_summary`, which holds five summaries to a row's page. Measured on a
-    /// million packages: 931 hits 122 ms as rows against 175; 2,788 hits 337 against 183.
-    public static let hitsReadThroughSummaryIndex = 1_500
-
     /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword,
     /// case-insensitively; newest upload first. Keywords of three characters or more are
     /// answered by the trigram index; shorter ones (which trigrams cannot index) by a scan.
-    /// `summaryIndexFrom`: the hit count from which hits are read through `package_summary`.
-    public func search(keyword: String,
-                       summaryIndexFrom threshold: Int = hitsReadThroughSummaryIndex) throws -> [PackageSummary] {
+    public func search(keyword: String) throws -> [PackageSummary] {
         if keyword.count >= 3 {
             let phrase = "\"" + keyword.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            // Two reads, so the hit count can choose the second: a package deleted between
-            // them is left out, one added after the first is not listed yet.
-            let ids = try read { db in
-                try Int64.fetchAll(db.cachedStatement(sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?"),
-                                   arguments: [phrase])
-            }
-            return try summaries(where: "id IN (SELECT value FROM json_each(?)) ORDER BY createdAt DESC, id DESC",
-                                 ["[" + ids.map(String.init).joined(separator: ",") + "]"],
-                                 index: ids.count >= threshold ? "package_summary" : nil)
+            return try summaries(where: """
+                id IN (SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?) ORDER BY createdAt DESC, id DESC
+                """, [phrase])
         }
         let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
@@ -186,17 +173,13 @@ extension Catalog {
     // MARK: - plumbing
 
     // Read by position in `summary(_:)`.
-    /// What a listing shows of a package; the `package_summary` index holds these columns.
-    static let summaryColumnList = ["id", "uuid", "fileName", "size", "format", "version", "createdAt", "modifiedAt",
-                                    "state", "dirType", "dirOS", "dirArch", "dirVersion", "dirName"]
-    private static let summaryColumns = summaryColumnList.joined(separator: ", ")
+    private static let summaryColumns = """
+        id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName
+        """
 
-    /// `index`: an index SQLite must use (it picks rowid lookups in the table over a covering index).
-    private func summaries(where clause: String, _ arguments: StatementArguments,
-                           index: String? = nil) throws -> [PackageSummary] {
-        let source = index.map { "package INDEXED BY \($0)" } ?? "package"
-        return try read { db in
-            try Row.fetchAll(cached: db, sql: "SELECT \(Self.summaryColumns) FROM \(source) WHERE \(clause)",
+    private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
+        try read { db in
+            try Row.fetchAll(cached: db, sql: "SELECT \(Self.summaryColumns) FROM package WHERE \(clause)",
                              arguments: arguments).map(Self.summary)
         }
     }

@@ -11,10 +11,7 @@ final class SummaryMemo: @unchecked Sendable {
     /// Moves on every `forget`, so a summary read before a change is not stored after it.
     private var generation: UInt64 = 0
 
-    /// As many as the largest search SearchMemo keeps: listing search/<keyword>/ reads every
-    /// hit's summary again for its link's attributes, and a smaller memo would have dropped the
-    /// first hits by then (130,000 hits: 65,000 reads of single rows from a cold disk, 0.9 s).
-    init(capacity: Int = SearchMemo.maxHits) {
+    init(capacity: Int = 65_536) {
         entries = BoundedCache(capacity: capacity)
     }
 

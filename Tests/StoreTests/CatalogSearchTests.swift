@@ -68,58 +68,40 @@ final class CatalogSearchTests: XCTestCase {
     }
 }
 
-/// Hits are read as rows or through the summary index, by their number; both read alike.
-final class CatalogSearchPathTests: XCTestCase {
+final class CatalogUpgradeTests: XCTestCase {
     var root: String!
 
     override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-search-path-test-" + UUID().uuidString.prefix(8)
+        root = NSTemporaryDirectory() + "pkgfs-upgrade-test-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
         try? FileManager.default.removeItem(atPath: root)
     }
 
-    func testHitsReadAlikeThroughRowsAndTheSummaryIndex() throws {
-        let repo = try Repository(root: root)
-        try repo.generateSyntheticPackages(count: 3000, seed: 7)
-        let catalog = repo.catalog
-        var checked = 0
-        for keyword in ["ocp", "obproxy", "x86_64", "el8", "app-svc-0", "4.2", "nomatch"] {
-            let expected = try catalog.read { db in
-                try Int64.fetchAll(db, sql: """
-                    SELECT id FROM package WHERE name LIKE ?1 OR type LIKE ?1 OR version LIKE ?1
-                    OR operatingSystem LIKE ?1 OR architecture LIKE ?1 ORDER BY createdAt DESC, id DESC
-                    """, arguments: ["%\(keyword)%"])
-            }
-            let asRows = try catalog.search(keyword: keyword, summaryIndexFrom: .max)
-            let throughIndex = try catalog.search(keyword: keyword, summaryIndexFrom: 0)
-            XCTAssertEqual(asRows.map(\.id), expected, keyword)
-            XCTAssertEqual(throughIndex, asRows, "every field of every hit: \(keyword)")
-            checked += expected.count
-        }
-        XCTAssertGreaterThan(checked, 2000, "the keywords must hit many of the generated packages")
-    }
-
     func testACatalogMissingASchemaStepIsUpgradedAndSaysSo() throws {
         let path = root + "/catalog.sqlite"
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var heard: [String] = []
         do {
             let fresh = try Catalog(path: path, upgrading: { heard.append($0) })
             XCTAssertEqual(heard, [], "a new catalog is not an upgrade")
-            // A catalog from before the summary index.
+            // A catalog from before the indexes of v4.
             try fresh.pool.write { db in
-                try db.execute(sql: "DROP INDEX package_summary")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5: package summaries by id'")
+                try db.execute(sql: "DROP INDEX package_verifying")
+                try db.execute(sql: "DROP INDEX package_version_format")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%'")
             }
         }
         let upgraded = try Catalog(path: path, upgrading: { heard.append($0) })
         XCTAssertEqual(heard.count, 1)
-        XCTAssertTrue(heard.first?.contains("v5: package summaries by id") == true, "\(heard)")
+        XCTAssertTrue(heard.first?.contains("v4: indexes for the first requests after a mount") == true, "\(heard)")
         let indexes = try upgraded.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'package_summary'")
+            try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('package_verifying', 'package_version_format')
+                ORDER BY name
+                """)
         }
-        XCTAssertEqual(indexes, ["package_summary"])
+        XCTAssertEqual(indexes, ["package_verifying", "package_version_format"])
     }
 }

@@ -82,12 +82,11 @@ final class PayloadCatalogTests: XCTestCase {
         var v1 = DatabaseMigrator()
         v1.registerMigration("v1: packages and receipts") { db in
             // The columns later migrations read (the search index of v3 covers the first five,
-            // the indexes of v4 and v5 the rest).
+            // the indexes of v4 the rest).
             try db.execute(sql: """
                 CREATE TABLE package (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, type TEXT, version TEXT,
                                       operatingSystem TEXT, architecture TEXT, state TEXT, format TEXT,
-                                      dirType TEXT, dirOS TEXT, dirArch TEXT, dirVersion TEXT,
-                                      uuid TEXT, fileName TEXT, size INTEGER, createdAt DOUBLE, modifiedAt DOUBLE, dirName TEXT)
+                                      dirType TEXT, dirOS TEXT, dirArch TEXT, dirVersion TEXT)
                 """)
             try db.execute(sql: "INSERT INTO package (name, type, version, operatingSystem, architecture) VALUES ('oceanbase-ce', 'OB_SERVER_INSTALL_PACKAGE', '4.2.1', 'el7', 'x86_64')")
         }
