@@ -24,17 +24,29 @@ final class JSONSink {
     /// Per open container: its closing byte and whether it has an element yet.
     @exclusivity(unchecked) private var open: [(close: UInt8, hasElement: Bool)] = []
 
+    /// A member or element a super encoder was handed for: `{}` unless it writes a value.
+    private var awaitingValue = false
+
     init() { bytes.reserveCapacity(1024) }
+
+    func awaitValue() { awaitingValue = true }
+
+    private func settle() {
+        if awaitingValue { bytes.append(contentsOf: "{}".utf8) }
+        awaitingValue = false
+    }
 
     var depth: Int { open.count }
 
     /// Closes the containers opened deeper than `depth`: they are complete once their parent
     /// writes again.
     func close(above depth: Int) {
+        settle()
         while open.count > depth { bytes.append(open.removeLast().close) }
     }
 
     func openContainer(_ opening: UInt8, _ closing: UInt8) {
+        awaitingValue = false
         bytes.append(opening)
         open.append((closing, false))
     }
@@ -52,9 +64,15 @@ final class JSONSink {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    func writeRaw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    func writeRaw(_ text: String) {
+        awaitingValue = false
+        bytes.append(contentsOf: text.utf8)
+    }
 
-    func writeString(_ text: String) { JSONValue.writeString(text, into: &bytes) }
+    func writeString(_ text: String) {
+        awaitingValue = false
+        JSONValue.writeString(text, into: &bytes)
+    }
 
     func writeNumber<F: BinaryFloatingPoint & LosslessStringConvertible>(_ value: F) throws {
         guard value.isFinite else {
@@ -160,11 +178,13 @@ struct KeyedStream<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder() -> any Encoder {
         sink.beginMember("super", at: depth)
+        sink.awaitValue()
         return StreamingEncoder(sink: sink, codingPath: codingPath)
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         sink.beginMember(key.stringValue, at: depth)
+        sink.awaitValue()
         return StreamingEncoder(sink: sink, codingPath: codingPath + [key])
     }
 }
@@ -207,6 +227,7 @@ struct UnkeyedStream: UnkeyedEncodingContainer {
 
     mutating func superEncoder() -> any Encoder {
         sink.beginElement(at: depth)
+        sink.awaitValue()
         count += 1
         return StreamingEncoder(sink: sink, codingPath: codingPath)
     }

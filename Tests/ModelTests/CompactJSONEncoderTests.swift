@@ -69,6 +69,30 @@ final class CompactJSONEncoderTests: XCTestCase {
                        #"[{"name":"1","flags":[1,2],"digest":"md5"},{"name":"2","flags":[]}]"#)
     }
 
+    class Base: Encodable {
+        var base = 1
+    }
+
+    final class Derived: Base {
+        enum Keys: String, CodingKey { case own, parent, unused, items }
+        var own = 2
+        override func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(own, forKey: .own)
+            try super.encode(to: container.superEncoder())
+            try super.encode(to: container.superEncoder(forKey: .parent))
+            _ = container.superEncoder(forKey: .unused)  // handed out, never written: {} as Foundation
+            var list = container.nestedUnkeyedContainer(forKey: .items)
+            _ = list.superEncoder()
+            try list.encode(3)
+        }
+    }
+
+    func testSuperEncodersWriteTheirValueOrAnEmptyObject() throws {
+        try assertSameAsFoundation(Derived())
+        try assertSameAsFoundation([Derived(), Derived()])
+    }
+
     func testNonFiniteNumbersAreRefused() {
         XCTAssertThrowsError(try CompactJSONEncoder.encode([Double.nan]))
         XCTAssertThrowsError(try CompactJSONEncoder.encode(["x": Double.infinity]))
