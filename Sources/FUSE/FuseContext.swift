@@ -50,44 +50,58 @@ final class FuseContext: @unchecked Sendable {
     /// then every directory is opened with keep_cache + cache_readdir, no handle, and a listing
     /// is read by readdir calls alone, kept here by directory between its pages.
     private var opendirless = false
-    private var byDirectory: [UInt64: (listing: any DirectoryListing, used: UInt64)] = [:]
+    private var byDirectory: [ListingKey: (listing: any DirectoryListing, used: UInt64)] = [:]
     private var uses: UInt64 = 0
+    private var lastListingNumber: UInt32 = 0
     /// Listings kept for directories whose reading stopped midway (`ls | head`).
     private static let keptListings = 16
+
+    private struct ListingKey: Hashable {
+        let directory: UInt64
+        let number: UInt32
+    }
 
     var withoutOpendir: Bool {
         get { lock.withLock { opendirless } }
         set { lock.withLock { opendirless = newValue } }
     }
 
-    /// The listing of directory `ino` for a readdir at `offset`: read anew at offset 0, else the
-    /// one the earlier pages came from.
-    func listing(ofDirectory ino: UInt64, offset: Int) throws -> any DirectoryListing {
+    /// The listing of directory `ino` for a readdir at `offset`, and where in it to go on. At
+    /// offset 0 the directory is read anew and the listing gets a number; the offsets handed
+    /// out with its names carry that number (`ListingCookie`), so that each reader pages
+    /// through its own listing. Keyed by directory alone, two readers of one directory mixed
+    /// theirs: one that started before an upload's commit replaced the newer listing of one
+    /// that started after it, whose next pages then missed the new package.
+    func listing(ofDirectory ino: UInt64, offset: Int) throws -> (listing: any DirectoryListing, cookie: ListingCookie) {
+        let resumed = ListingCookie(offset: offset)
         if offset > 0, let kept = lock.withLock({ () -> (any DirectoryListing)? in
+            let key = ListingKey(directory: ino, number: resumed.number)
             uses += 1
-            byDirectory[ino]?.used = uses
-            return byDirectory[ino]?.listing
+            byDirectory[key]?.used = uses
+            return byDirectory[key]?.listing
         }) {
-            return kept
+            return (kept, resumed)
         }
+        // Offset 0, or a listing dropped since its first pages: read anew, from the same position.
         let listing = try fs.opendir(ino)
-        let dropped: [any DirectoryListing] = lock.withLock {
+        let (number, dropped): (UInt32, [any DirectoryListing]) = lock.withLock {
             uses += 1
-            byDirectory[ino] = (listing, uses)
+            lastListingNumber = lastListingNumber == ListingCookie.maxNumber ? 1 : lastListingNumber + 1
+            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, uses)
             var dropped: [any DirectoryListing] = []
             while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.used < $1.value.used }) {
                 dropped.append(oldest.value.listing)
                 byDirectory[oldest.key] = nil
             }
-            return dropped
+            return (lastListingNumber, dropped)
         }
         _ = dropped  // released outside the lock
-        return listing
+        return (listing, ListingCookie(number: number, position: offset > 0 ? resumed.position : 0))
     }
 
     /// The kernel read the listing to its end.
-    func finishedListing(ofDirectory ino: UInt64) {
-        released(lock.withLock { byDirectory.removeValue(forKey: ino)?.listing })
+    func finishedListing(ofDirectory ino: UInt64, number: UInt32) {
+        released(lock.withLock { byDirectory.removeValue(forKey: ListingKey(directory: ino, number: number))?.listing })
     }
 
     static func from(_ req: fuse_req_t?) -> FuseContext {
@@ -96,5 +110,28 @@ final class FuseContext: @unchecked Sendable {
 
     static func fromUserdata(_ userdata: UnsafeMutableRawPointer) -> FuseContext {
         Unmanaged<FuseContext>.fromOpaque(userdata).takeUnretainedValue()
+    }
+}
+
+/// A readdir offset of a listing read without opendir: the listing's number in the high 31
+/// bits, the position in it (names so far, "." and ".." included) in the low 32.
+struct ListingCookie {
+    static let maxNumber: UInt32 = 0x7FFF_FFFF
+    let number: UInt32
+    let position: Int
+
+    init(number: UInt32, position: Int) {
+        self.number = number
+        self.position = position
+    }
+
+    init(offset: Int) {
+        number = UInt32(truncatingIfNeeded: offset >> 32) & Self.maxNumber
+        position = offset & 0xFFFF_FFFF
+    }
+
+    /// The offset the name at `position` hands out: where the next readdir goes on.
+    func offset(after position: Int) -> off_t {
+        off_t(Int64(number) << 32 | Int64(position + 1))
     }
 }

@@ -318,37 +318,39 @@ private func replyListingPage(
 ) {
     let ctx = FuseContext.from(req)
     let listing: any DirectoryListing
+    let cookie: ListingCookie?
     do {
-        listing = try directoryListing(ctx, ino, fi, offset)
+        (listing, cookie) = try directoryListing(ctx, ino, fi, offset)
         try listing.load()
     } catch { return replyError(req, error, ctx, "readdir \(ino)") }
     // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
     defer { buffer.deallocate() }
     var used = 0
-    var index = Int(offset)
+    var index = cookie?.position ?? Int(offset)
     while index < listing.count + 2 {
         let name = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
         let full = plus && index >= 2 ? listing.entryPlus(at: index - 2) : nil
-        let needed = add(ctx, full, name, buffer + used, size - used, off_t(index + 1))
+        let needed = add(ctx, full, name, buffer + used, size - used, cookie?.offset(after: index) ?? off_t(index + 1))
         if used + needed > size { break }
         used += needed
         index += 1
     }
     // The end of a listing read without opendir: it is not kept any longer.
-    if used == 0 && fi?.pointee.fh ?? 0 == 0 { ctx.finishedListing(ofDirectory: ino) }
+    if used == 0, let cookie { ctx.finishedListing(ofDirectory: ino, number: cookie.number) }
     fuse_reply_buf(req, buffer, used)
 }
 
-/// The listing a readdir pages through: the one opendir made, or without opendir support the
-/// one kept for the directory.
+/// The listing a readdir pages through: the one opendir made (offsets are positions), or
+/// without opendir support this reader's own (its offsets are `ListingCookie`s).
 private func directoryListing(_ ctx: FuseContext, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?,
-                              _ offset: off_t) throws -> any DirectoryListing {
+                              _ offset: off_t) throws -> (any DirectoryListing, ListingCookie?) {
     if let fh = fi?.pointee.fh, fh != 0 {
         guard let listing = ctx.listing(fh) else { throw FSError(EBADF) }
-        return listing
+        return (listing, nil)
     }
-    return try ctx.listing(ofDirectory: ino, offset: Int(offset))
+    let (listing, cookie) = try ctx.listing(ofDirectory: ino, offset: Int(offset))
+    return (listing, cookie)
 }
 
 /// "." (index 0) and ".." (index 1) of directory `ino`; ".." is answered as the root, which the
