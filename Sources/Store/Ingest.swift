@@ -50,7 +50,7 @@ extension Repository {
             return outcome
         }
         var analysis = analyzer.analyze(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size,
-                                        noBundleMember: look.isNotBundle, listing: look.listing)
+                                        after: look)
         if !mismatches.isEmpty {
             analysis.problems += mismatches
             analysis.failureState = .corrupt

@@ -101,10 +101,9 @@ public struct PackageAnalyzer: Sendable {
         return .bundle(analysis)
     }
 
-    /// `noBundleMember`: a first look already found no root `package.json` in this tar;
-    /// `listing`: and listed it.
-    public func analyze(path: String, fileName: String, size: Int64, noBundleMember: Bool = false,
-                        listing: [PayloadEntry]? = nil) -> Analysis {
+    /// `after`: what `firstLook` found; `.notBundle` spares the look for a root `package.json`
+    /// and, with its listing, the listing of the tar.
+    public func analyze(path: String, fileName: String, size: Int64, after look: FirstLook = .undecided) -> Analysis {
         let fields = FileNameConvention.parse(fileName)
         var analysis = Self.named(fileName)
         if size == 0 {
@@ -126,11 +125,11 @@ public struct PackageAnalyzer: Sendable {
         switch sniffed.format {
         case .rpm: analyzeRPM(path: path, into: &analysis)
         case .deb: analyzeDeb(path: path, into: &analysis)
-        case .archive where sniffed.container == .tar && !noBundleMember && BundleVerifier.isBundle(path: path):
+        case .archive where sniffed.container == .tar && !look.isNotBundle && BundleVerifier.isBundle(path: path):
             analyzeBundle(path: path, into: &analysis)
         case .archive:
             var listed = analysis
-            analyzeArchive(path: path, container: sniffed.container, listed: noBundleMember ? listing : nil, into: &listed)
+            analyzeArchive(path: path, container: sniffed.container, listed: look.listing, into: &listed)
             // A compressed file not named as an archive (`x.gz`, `x.bin`) that does not list
             // as one is simply a file.
             if listed.payload != nil || Sniffed.formatClaimed(byExtension: fields.fileExtension) != nil {

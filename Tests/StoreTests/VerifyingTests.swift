@@ -176,12 +176,12 @@ final class VerifyingTests: XCTestCase {
         // analyze takes that listing and does not read the tar again: here it holds other members by now.
         XCTAssertEqual(Self.sh("tar czf '\(plain)' -C /etc hostname"), 0)
         let analysis = analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1,
-                                        noBundleMember: true, listing: look.listing)
+                                        after: look)
         XCTAssertEqual(analysis.format, .archive)
         XCTAssertEqual(analysis.payload?.map(\.path).sorted(), ["hostname", "passwd"])
         XCTAssertTrue(analysis.problems.isEmpty, "\(analysis.problems)")
         XCTAssertEqual(analyzer.analyze(path: plain, fileName: "plain-1.0-1.el9.x86_64.tar.gz", size: 1,
-                                        noBundleMember: true).payload?.map(\.path), ["hostname"], "without one it lists")
+                                        after: .notBundle(listing: nil)).payload?.map(\.path), ["hostname"], "without one it lists")
 
         // A tar that cannot be listed (a member escapes with ..) is still a bundle if a root
         // package.json follows; without one, analyze lists it and says why it cannot.
@@ -196,7 +196,7 @@ final class VerifyingTests: XCTestCase {
         XCTAssertEqual(Self.sh("cd '\(tree)/a' && tar cf '\(escapingPlain)' --absolute-names ../a/x"), 0)
         let unlistable = analyzer.firstLook(path: escapingPlain, fileName: "escaping-plain-1.0.tar", size: 1)
         XCTAssertTrue(unlistable.isNotBundle && unlistable.listing == nil, "\(unlistable)")
-        let refused = analyzer.analyze(path: escapingPlain, fileName: "escaping-plain-1.0.tar", size: 1, noBundleMember: true)
+        let refused = analyzer.analyze(path: escapingPlain, fileName: "escaping-plain-1.0.tar", size: 1, after: unlistable)
         XCTAssertNil(refused.payload)
         XCTAssertTrue(refused.problems.contains { "\($0)".contains("..") }, "\(refused.problems)")
 
