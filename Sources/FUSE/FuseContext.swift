@@ -96,7 +96,7 @@ final class FuseContext: @unchecked Sendable {
             return (lastListingNumber, dropped)
         }
         _ = dropped  // released outside the lock
-        return (listing, ListingCookie(number: number, position: offset > 0 ? resumed.position : 0))
+        return (listing, ListingCookie(number: number, position: resumed.position))
     }
 
     /// The kernel read the listing to its end.
