@@ -49,7 +49,7 @@ public protocol DirectoryListing: AnyObject, Sendable {
     func load() throws
     var count: Int { get }
     /// Whether the kernel may keep this listing in its page cache until the filesystem
-    /// invalidates the directory's inode (`KernelCacheNotifier.invalidateInode`).
+    /// invalidates the listing (`KernelCacheNotifier.invalidateListing`).
     var mayBeCached: Bool { get }
     /// For readdir: the name, its type, and its inode number if it has one already
     /// (`DirectoryEntry.unknownIno` otherwise: numbering every name of a huge directory would

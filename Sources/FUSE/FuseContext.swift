@@ -10,6 +10,8 @@ final class FuseContext: @unchecked Sendable {
     let passthrough = Passthrough()
     /// The session's /dev/fuse descriptor (for passthrough's ioctls), set once mounted.
     var device: Int32 = -1
+    /// Set once mounted, before requests flow.
+    var notifier: Notifier?
     private let lock = NSLock()
     private var listings: [UInt64: any DirectoryListing] = [:]
     private var nextListing: UInt64 = 1

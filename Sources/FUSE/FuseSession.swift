@@ -48,6 +48,7 @@ public final class FuseSession: @unchecked Sendable {
             logger.warning("cannot hook the session's I/O; originals are read through pkgfs")
         }
         notifier = Notifier(session: session, logger: logger)
+        context.notifier = notifier
         fs.mounted(notifier: notifier)
     }
 
@@ -79,10 +80,13 @@ public final class FuseSession: @unchecked Sendable {
 /// Sends cache invalidations from a thread of our own: called from inside a request handler
 /// for the same directory, the kernel would wait on itself.
 final class Notifier: KernelCacheNotifier, @unchecked Sendable {
-    // @unchecked: the session pointer is only used on `queue`, after mount and before destroy.
+    // @unchecked: the session pointer is only used on `queue`, after mount and before destroy;
+    // `queued` is guarded by `lock`.
     private let session: OpaquePointer
     private let queue = DispatchQueue(label: "pkgfs.invalidate")
     private let logger: Logger
+    private let lock = NSLock()
+    private var queued = 0
 
     init(session: OpaquePointer, logger: Logger) {
         self.session = session
@@ -94,21 +98,49 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         queue.sync {}
     }
 
-    func waitUntilSent() {
-        drain()
+    /// Runs `body` once everything asked so far has reached the kernel: at once if nothing is
+    /// queued, else on the notifier's thread after it.
+    func afterSent(_ body: @escaping @Sendable () -> Void) {
+        if lock.withLock({ queued == 0 }) { return body() }
+        queue.async(execute: body)
     }
 
     func invalidateEntry(parent: UInt64, name: String) {
-        queue.async {
+        send {
             let rc = fuse_lowlevel_notify_inval_entry(self.session, parent, name, name.utf8.count)
             if rc != 0 && rc != -ENOENT { self.logger.debug("inval_entry \(parent)/\(name): \(rc)") }
         }
     }
 
     func invalidateInode(_ ino: UInt64) {
+        send { self.sendInodeInvalidation(ino) }
+    }
+
+    /// The kernel fills a directory's cached listing from the READDIR replies of whichever
+    /// reader is at its end, and records the mtime it had when the filling began. A reply
+    /// read from the catalog before a commit but taken in after that commit's invalidation
+    /// (the reader was not scheduled yet) is kept under the new mtime: `ls` goes on showing
+    /// the directory without the new package. Each getdents call holds the directory's lock
+    /// shared from request to taken-in reply, and an entry invalidation takes it exclusively
+    /// (Linux 6.18, whether or not the name exists): one for "..", which is never cached,
+    /// waits out the replies in flight, and the pages they filled are then dropped.
+    func invalidateListing(_ ino: UInt64) {
+        send {
+            _ = fuse_lowlevel_notify_inval_entry(self.session, ino, "..", 2)
+            self.sendInodeInvalidation(ino)
+        }
+    }
+
+    private func sendInodeInvalidation(_ ino: UInt64) {
+        let rc = fuse_lowlevel_notify_inval_inode(session, ino, 0, 0)
+        if rc != 0 && rc != -ENOENT { logger.debug("inval_inode \(ino): \(rc)") }
+    }
+
+    private func send(_ body: @escaping @Sendable () -> Void) {
+        lock.withLock { queued += 1 }
         queue.async {
-            let rc = fuse_lowlevel_notify_inval_inode(self.session, ino, 0, 0)
-            if rc != 0 && rc != -ENOENT { self.logger.debug("inval_inode \(ino): \(rc)") }
+            body()
+            self.lock.withLock { self.queued -= 1 }
         }
     }
 }

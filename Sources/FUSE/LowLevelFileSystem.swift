@@ -40,9 +40,9 @@ public protocol KernelCacheNotifier: Sendable {
     func invalidateEntry(parent: UInt64, name: String)
     /// Forget the attributes and cached data of `ino`.
     func invalidateInode(_ ino: UInt64)
-    /// Returns once everything asked so far has reached the kernel. Only from handlers that hold
-    /// no kernel lock the invalidations need (flush, release), never from lookup, unlink, setattr...
-    func waitUntilSent()
+    /// Forget the attributes and cached listing of directory `ino`, whose names changed,
+    /// including a listing being cached right now from a reply read before the change.
+    func invalidateListing(_ ino: UInt64)
 }
 
 extension LowLevelFileSystem {

@@ -187,12 +187,20 @@ func makeOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error, ctx, "write \(ino)") }
     }
 
+    // close() returns once what the flush changed is gone from the kernel's caches, so the
+    // caller's next ls or stat sees it. The reply waits for the invalidations, not the thread:
+    // one may wait for a listing in flight, which needs a free thread to be answered.
     ops.flush = { req, ino, fi in
         let ctx = FuseContext.from(req)
-        do {
-            try ctx.fs.flush(ino, handle: fi?.pointee.fh ?? 0, caller: caller(req))
-            fuse_reply_err(req, 0)
-        } catch { replyError(req, error, ctx, "close \(ino)") }
+        let outcome = Result { try ctx.fs.flush(ino, handle: fi?.pointee.fh ?? 0, caller: caller(req)) }
+        let request = PendingRequest(req: req)
+        let reply: @Sendable () -> Void = {
+            switch outcome {
+            case .success: fuse_reply_err(request.req, 0)
+            case .failure(let error): replyError(request.req, error, ctx, "close \(ino)")
+            }
+        }
+        if let notifier = ctx.notifier { notifier.afterSent(reply) } else { reply() }
     }
 
     ops.release = { req, ino, fi in

@@ -69,3 +69,9 @@ func replyBytes(_ req: fuse_req_t?, _ bytes: [UInt8]) {
         _ = fuse_reply_buf(req, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
     }
 }
+
+/// A request answered later, from another thread (libfuse takes a reply from any thread).
+struct PendingRequest: @unchecked Sendable {
+    // @unchecked: a request is answered exactly once, by whichever thread holds this.
+    let req: fuse_req_t?
+}

@@ -69,7 +69,7 @@ extension PackageTree {
     /// An upload that registered nothing: its name leaves incoming/'s listing.
     func uploadVanished() {
         listingClock.tick()
-        if let ino = inodes.existingIno(.incoming) { notifier?.invalidateInode(ino) }
+        if let ino = inodes.existingIno(.incoming) { notifier?.invalidateListing(ino) }
     }
 
     /// Drops what the kernel and this tree cached about a package that appeared, changed or went away.
@@ -100,9 +100,9 @@ extension PackageTree {
         }) {
             let node = inodes.node(place.ino)
             if gone && !(node?.isFixedDirectory ?? false) { notifier.invalidateEntry(parent: place.parent, name: place.name) }
-            notifier.invalidateInode(place.ino)
+            if node?.isDirectory ?? false { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
         }
-        notifier.invalidateInode(InodeTable.rootIno)
+        notifier.invalidateListing(InodeTable.rootIno)
     }
 }
 

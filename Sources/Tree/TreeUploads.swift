@@ -44,15 +44,13 @@ extension PackageTree {
         }
     }
 
+    /// The binding answers once the invalidations queued here have been sent, so that the
+    /// caller's next stat or ls after close() sees the change.
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {
-        // What the kernel cached about the package is gone before close() returns, so the
-        // caller's next stat or lookup sees the change (flush holds no lock the kernel needs).
         switch handles.get(handle) {
         case .upload(let upload)?:
-            defer { notifier?.waitUntilSent() }
             try finish(upload, caller: caller).get()
         case .stateWrite(let write)?:
-            defer { notifier?.waitUntilSent() }
             try applyState(write)
         default:
             break
