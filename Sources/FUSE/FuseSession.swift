@@ -70,8 +70,11 @@ public final class FuseSession: @unchecked Sendable {
     }
 
     deinit {
-        notifier.drain()
+        let drained = notifier.drain()
         fuse_session_unmount(session)
+        // A listing invalidation still waiting for a directory's lock uses the session when it
+        // returns: then the session is left to the exiting process rather than freed under it.
+        guard drained else { return }
         fuse_session_destroy(session)
         unmanaged.release()
     }
@@ -80,29 +83,39 @@ public final class FuseSession: @unchecked Sendable {
 /// Sends cache invalidations from a thread of our own: called from inside a request handler
 /// for the same directory, the kernel would wait on itself.
 final class Notifier: KernelCacheNotifier, @unchecked Sendable {
-    // @unchecked: the session pointer is only used on `queue`, after mount and before destroy;
-    // `queued` is guarded by `lock`.
+    // @unchecked: the session pointer is only used on the two queues, after mount and before
+    // destroy; `queued` and `waitingListings` are guarded by `lock`.
     private let session: OpaquePointer
     private let queue = DispatchQueue(label: "pkgfs.invalidate")
     private let logger: Logger
+    /// Listing invalidations, which may wait for readers (see `invalidateListing`).
+    private let listings = DispatchQueue(label: "pkgfs.invalidate.listings")
     private let lock = NSLock()
     private var queued = 0
+    private var waitingListings: Set<UInt64> = []
+    static let listingWait: DispatchTimeInterval = .milliseconds(50)
 
     init(session: OpaquePointer, logger: Logger) {
         self.session = session
         self.logger = logger
     }
 
-    /// Waits for queued invalidations; after this the session may be destroyed.
-    func drain() {
+    /// Waits for queued invalidations; true when all are done and the session may be
+    /// destroyed (a listing invalidation may wait on a reader that no longer gets answers).
+    func drain() -> Bool {
         queue.sync {}
+        return waitForListings(upTo: .seconds(2))
     }
 
     /// Runs `body` once everything asked so far has reached the kernel: at once if nothing is
-    /// queued, else on the notifier's thread after it.
+    /// queued, else on the notifier's thread after it (and after listing invalidations, for
+    /// at most `listingWait`).
     func afterSent(_ body: @escaping @Sendable () -> Void) {
         if lock.withLock({ queued == 0 }) { return body() }
-        queue.async(execute: body)
+        queue.async {
+            _ = self.waitForListings(upTo: Self.listingWait)
+            body()
+        }
     }
 
     func invalidateEntry(parent: UInt64, name: String) {
@@ -124,11 +137,30 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     /// shared from request to taken-in reply, and an entry invalidation takes it exclusively
     /// (Linux 6.18, whether or not the name exists): one for "..", which is never cached,
     /// waits out the replies in flight, and the pages they filled are then dropped.
+    ///
+    /// That wait runs on a queue of its own, and a close() waits for it `listingWait` at most:
+    /// the first listing of a huge directory holds the lock for seconds (a `cp` during the
+    /// first `ls` of 2,000,000 names in by-id waited 1.1 to 2.8 s when it waited it out).
+    /// A wait not yet begun for the same directory covers a later change too.
     func invalidateListing(_ ino: UInt64) {
         send {
-            _ = fuse_lowlevel_notify_inval_entry(self.session, ino, "..", 2)
             self.sendInodeInvalidation(ino)
+            guard self.lock.withLock({ self.waitingListings.insert(ino).inserted }) else { return }
+            self.lock.withLock { self.queued += 1 }
+            self.listings.async {
+                self.lock.withLock { _ = self.waitingListings.remove(ino) }
+                _ = fuse_lowlevel_notify_inval_entry(self.session, ino, "..", 2)
+                self.sendInodeInvalidation(ino)
+                self.lock.withLock { self.queued -= 1 }
+            }
         }
+    }
+
+    /// Whether the listing invalidations asked so far were done within `limit`.
+    private func waitForListings(upTo limit: DispatchTimeInterval) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        listings.async { done.signal() }
+        return done.wait(timeout: .now() + limit) == .success
     }
 
     private func sendInodeInvalidation(_ ino: UInt64) {
