@@ -100,13 +100,17 @@ extension Catalog {
         try summaries(where: "sha256 = ? ORDER BY createdAt DESC, id DESC", [sha256])
     }
 
-    /// Every package's id and uuid, by id: the names of by-id/, without loading whole rows.
-    public func idsAndUUIDs() throws -> [(id: Int64, uuid: String)] {
+    /// Every package's id and then its uuid, by id: the names of by-id/, without loading whole
+    /// rows or keeping a String per name.
+    public func idAndUUIDNames() throws -> PackedNames {
         try read { db in
-            var all: [(id: Int64, uuid: String)] = []
+            var names = PackedNames()
             let rows = try Row.fetchCursor(db, sql: "SELECT id, uuid FROM package ORDER BY id")
-            while let row = try rows.next() { all.append((row[0], row[1])) }
-            return all
+            while let row = try rows.next() {
+                names.append(String(row[0] as Int64))
+                try names.appendText(of: row, at: 1)
+            }
+            return names
         }
     }
 
@@ -162,8 +166,13 @@ extension Catalog {
 
     public enum DigestKind: String, Sendable { case sha1, sha256 }
 
-    public func distinctDigests(_ kind: DigestKind) throws -> [String] {
-        try read { db in try String.fetchAll(cached: db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1") }
+    public func distinctDigests(_ kind: DigestKind) throws -> PackedNames {
+        try read { db in
+            var names = PackedNames()
+            let rows = try Row.fetchCursor(db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1")
+            while let row = try rows.next() { try names.appendText(of: row, at: 0) }
+            return names
+        }
     }
 
     public func referencedDigests() throws -> Set<String> {
@@ -203,6 +212,16 @@ extension Catalog {
             return try pool.unsafeRead(body)
         } catch let error as DatabaseError {
             throw StoreError.io("catalog read failed: \(error.message ?? "\(error)")", errno: EIO)
+        }
+    }
+}
+
+private extension PackedNames {
+    /// Appends a text column's bytes as SQLite holds them, without a String in between.
+    mutating func appendText(of row: Row, at column: Int) throws {
+        try row.withUnsafeData(atIndex: column) { data in
+            guard let data else { throw StoreError.io("catalog column \(column) is NULL", errno: EIO) }
+            data.withUnsafeBytes { append(utf8: $0) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PkgfsFUSE
+import PkgfsStore
 
 /// One opendir's snapshot of a directory's children. Inode numbers are only handed out for
 /// names the kernel will hold (readdirplus), never for every name of a big listing.
@@ -9,7 +10,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         case nodes([(String, Node)])
         /// The by-id/ and by-digest directories: a million names whose node follows from the
         /// name alone, so only the names are kept.
-        case names([String], (String) -> Node)
+        case names(PackedNames, (String) -> Node)
     }
 
     private let tree: PackageTree
@@ -24,7 +25,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         self.read = { .nodes(try children()) }
     }
 
-    init(tree: PackageTree, directory: UInt64, names: @escaping () throws -> [String], node: @escaping (String) -> Node) {
+    init(tree: PackageTree, directory: UInt64, names: @escaping () throws -> PackedNames, node: @escaping (String) -> Node) {
         self.tree = tree
         self.directory = directory
         self.read = { .names(try names(), node) }
@@ -51,7 +52,9 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     private func child(_ index: Int) -> (String, Node) {
         switch lock.withLock({ children }) {
         case .nodes(let all): return all[index]
-        case .names(let all, let node): return (all[index], node(all[index]))
+        case .names(let all, let node):
+            let name = all[index]
+            return (name, node(name))
         }
     }
 

@@ -111,19 +111,13 @@ extension PackageTree {
     }
 
     /// The names of by-id/ (ids and uuids), by-sha1/ and by-sha256/.
-    func indexNames(of directory: Node) throws -> [String] {
+    func indexNames(of directory: Node) throws -> PackedNames {
         let catalog = repository.catalog
         switch directory {
-        case .byID:
-            var names: [String] = []
-            for (id, uuid) in try catalog.idsAndUUIDs() {
-                names.append(String(id))
-                names.append(uuid)
-            }
-            return names
+        case .byID: return try catalog.idAndUUIDNames()
         case .bySHA1: return try catalog.distinctDigests(.sha1)
         case .bySHA256: return try catalog.distinctDigests(.sha256)
-        default: return []
+        default: return PackedNames()
         }
     }
 
