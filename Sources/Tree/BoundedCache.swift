@@ -23,7 +23,8 @@ struct BoundedCache<Key: Hashable, Value> {
     mutating func set(_ key: Key, _ value: Value) {
         if young[key] == nil, young.count >= generationSize {
             old = young
-            young = [:]
+            // A full generation was seen: the next one is likely to fill too, without regrowing.
+            young = Dictionary(minimumCapacity: generationSize)
         }
         young[key] = value
     }

@@ -8,11 +8,16 @@ final class SummaryMemo: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     private let lock = NSLock()
     private var entries: BoundedCache<Int64, PackageSummary>
+    /// The most one read stores: the memo keeps its last half at least, so of a bigger read
+    /// (a search with 130,000 hits) only the first ones, which a listing's first pages show, are
+    /// kept. Storing them all made 130,000 summaries and pushed out the ones it would ask for.
+    private let batchLimit: Int
     /// Moves on every `forget`, so a summary read before a change is not stored after it.
     private var generation: UInt64 = 0
 
     init(capacity: Int = 65_536) {
         entries = BoundedCache(capacity: capacity)
+        batchLimit = max(1, capacity / 2)
     }
 
     func summary(id: Int64) -> PackageSummary? {
@@ -27,7 +32,7 @@ final class SummaryMemo: @unchecked Sendable {
     func store(_ summaries: some Sequence<PackageSummary>, readAt: UInt64) {
         lock.withLock {
             guard readAt == generation else { return }
-            for summary in summaries { entries.set(summary.id, summary) }
+            for summary in summaries.prefix(batchLimit) { entries.set(summary.id, summary) }
         }
     }
 
