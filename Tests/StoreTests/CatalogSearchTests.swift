@@ -42,6 +42,20 @@ final class CatalogSearchTests: XCTestCase {
         XCTAssertEqual(names(try catalog.search(keyword: "nomatch")), [])
     }
 
+    func testManyHitsAreReadInPartsAndComeBackNewestFirst() throws {
+        let repo = try Repository(root: root)
+        let count = Catalog.parallelReadMinimum * 2 + 3
+        var uploaded: [String] = []
+        for index in 0..<count {
+            let name = "tool-\(index)-1.0.bin"
+            try upload(repo, name, seed: UInt8(truncatingIfNeeded: index))
+            uploaded.append(name)
+            if index % 10 == 0 { try upload(repo, "other-\(index)-1.0.bin", seed: UInt8(truncatingIfNeeded: index)) }
+        }
+        XCTAssertEqual(names(try repo.catalog.search(keyword: "tool")), uploaded.reversed(),
+                       "every hit once, newest first, as one query returned them")
+    }
+
     func testDeletedPackagesLeaveTheIndex() throws {
         let repo = try Repository(root: root)
         let gone = try upload(repo, "obproxy-ce-4.2.0-1.el7.x86_64.bin", seed: 1)
