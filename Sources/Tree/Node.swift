@@ -2,6 +2,9 @@ import Foundation
 
 /// Everything the tree can show, named by what it is rather than by path.
 /// Inode numbers are handed out per node and stay stable while mounted.
+///
+/// The inode table keeps a node per inode the kernel holds, twice: cases with more than one
+/// string or a string and a number are `indirect`, so that a node takes 24 bytes, not 72.
 enum Node: Hashable, Sendable {
     case root
     case incoming
@@ -10,10 +13,10 @@ enum Node: Hashable, Sendable {
     /// `incoming/<fileName>` after a successful upload: a link to the package directory.
     case receipt(String)
     case typeDir(String)
-    case osDir(String, String)
-    case archDir(String, String, String)
-    case versionDir(String, String, String, String)
-    case latest(String, String, String)
+    indirect case osDir(String, String)
+    indirect case archDir(String, String, String)
+    indirect case versionDir(String, String, String, String)
+    indirect case latest(String, String, String)
     case package(Int64)
     case meta(Int64)
     case state(Int64)
@@ -27,14 +30,14 @@ enum Node: Hashable, Sendable {
     case sha256Link(String)
     case search
     case searchDir(String)
-    case searchLink(String, Int64)
+    indirect case searchLink(String, Int64)
     /// `<PKG>/files/`: the payload root of a package that has one.
     case filesDir(Int64)
     /// `<PKG>/files/<path>`: one payload entry, by its normalized path; `type` is its recorded
     /// `S_IFMT` bits (a package's payload never changes, so neither does an entry's type).
-    case payload(Int64, path: String, type: UInt32)
+    indirect case payload(Int64, path: String, type: UInt32)
     /// `<PKG>/files/<fileName>`: a bundle's inline `files[]` entry, decoded.
-    case inlineFile(Int64, String)
+    indirect case inlineFile(Int64, String)
 
     var isDirectory: Bool {
         switch self {

@@ -68,3 +68,10 @@ final class InodeLifetimeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(byID.entryTimeout, 60, "invalidated on change, so cached long")
     }
 }
+
+final class NodeLayoutTests: XCTestCase {
+    func testANodeTakesThreeWords() {
+        // Two copies per inode the kernel holds (see Node): the size is the memory of a big browse.
+        XCTAssertEqual(MemoryLayout<Node>.stride, 24)
+    }
+}
