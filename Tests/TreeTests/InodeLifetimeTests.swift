@@ -69,6 +69,21 @@ final class InodeLifetimeTests: XCTestCase {
     }
 }
 
+final class InodeTableTests: XCTestCase {
+    func testATableTheKernelEmptiedGivesItsRoomBack() {
+        let table = InodeTable()
+        let inos = (0..<100_000).map { table.reference(.idLink("id\($0)"), parent: InodeTable.rootIno, name: "id\($0)") }
+        let grown = table.capacity
+        XCTAssertGreaterThanOrEqual(grown, 100_000)
+        for ino in inos.dropFirst(10) { table.forget(ino, count: 1) }
+        XCTAssertEqual(table.count, 11, "ten links and the root")
+        XCTAssertLessThan(table.capacity, grown / 8)
+        XCTAssertEqual(table.node(inos[3]), .idLink("id3"), "what is still held keeps its number")
+        XCTAssertEqual(table.existingIno(.idLink("id3")), inos[3])
+        XCTAssertNil(table.existingIno(.idLink("id50")))
+    }
+}
+
 final class NodeLayoutTests: XCTestCase {
     func testANodeTakesThreeWords() {
         // Two copies per inode the kernel holds (see Node): the size is the memory of a big browse.
