@@ -33,3 +33,19 @@ public struct PackageSummary: Sendable, Hashable {
     public var state: PackageState
     public var location: PackageLocation
 }
+
+/// What sorts newest upload first: by creation time, then id.
+public protocol Newest {
+    var createdAt: Double { get }
+    var id: Int64 { get }
+}
+
+extension PackageSummary: Newest {}
+
+/// One package found by a search, as search/<keyword>/ lists it.
+public struct SearchHit: Sendable, Hashable, Newest {
+    public var id: Int64
+    public var createdAt: Double
+    /// The package directory's name.
+    public var name: String
+}

@@ -26,8 +26,8 @@ final class SearchMemo: @unchecked Sendable {
 
     /// Keeps the hits of a search read at `generation`; returns them by name (where two share a
     /// name, the first, as in the listing).
-    func store(_ keyword: String, _ found: [PackageSummary], readAt generation: UInt64) -> [String: Int64] {
-        let ids = Dictionary(found.map { ($0.location.name, $0.id) }, uniquingKeysWith: { first, _ in first })
+    func store(_ keyword: String, _ found: [SearchHit], readAt generation: UInt64) -> [String: Int64] {
+        let ids = Dictionary(found.lazy.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
         if ids.count <= Self.maxHits {
             lock.withLock { entries.set(keyword, Hits(generation: generation, ids: ids)) }
         }
@@ -42,10 +42,11 @@ extension PackageTree {
         return try search(keyword).byName
     }
 
-    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups.
-    func search(_ keyword: String) throws -> (found: [PackageSummary], byName: [String: Int64]) {
+    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups. Only ids
+    /// and names: the summaries of the few links the kernel asks about are read when it asks.
+    func search(_ keyword: String) throws -> (found: [SearchHit], byName: [String: Int64]) {
         let generation = summaries.currentGeneration
-        let found = try remembered { try repository.catalog.search(keyword: keyword) }
+        let found = try repository.catalog.searchHits(keyword: keyword)
         return (found, searches.store(keyword, found, readAt: generation))
     }
 }

@@ -87,7 +87,7 @@ extension PackageTree {
         case .search:
             return []
         case let .searchDir(keyword):
-            return try search(keyword).found.map { ($0.location.name, .searchLink(keyword, $0.id)) }
+            return try search(keyword).found.map { ($0.name, .searchLink(keyword, $0.id)) }
         case let .filesDir(id):
             let members = try payloadChildren(of: node)
             let taken = Set(members.map(\.0))

@@ -54,6 +54,11 @@ final class CatalogSearchTests: XCTestCase {
         }
         XCTAssertEqual(names(try repo.catalog.search(keyword: "tool")), uploaded.reversed(),
                        "every hit once, newest first, as one query returned them")
+        for keyword in ["tool", "to", "other"] {
+            let hits = try repo.catalog.searchHits(keyword: keyword)
+            XCTAssertEqual(hits.map(\.id), try repo.catalog.search(keyword: keyword).map(\.id), keyword)
+            XCTAssertEqual(hits.map(\.name), try repo.catalog.search(keyword: keyword).map(\.location.name), keyword)
+        }
     }
 
     func testDeletedPackagesLeaveTheIndex() throws {
