@@ -16,11 +16,6 @@ public struct PackedNames: Sendable, RandomAccessCollection {
         for name in names { append(name) }
     }
 
-    public mutating func reserveCapacity(names: Int, bytes byteCount: Int) {
-        ends.reserveCapacity(names)
-        bytes.reserveCapacity(byteCount)
-    }
-
     public mutating func append(_ name: String) {
         var name = name
         name.withUTF8 { append(utf8: UnsafeRawBufferPointer($0)) }

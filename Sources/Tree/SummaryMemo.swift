@@ -9,8 +9,8 @@ final class SummaryMemo: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: BoundedCache<Int64, PackageSummary>
     /// The most one read stores: the memo keeps its last half at least, so of a bigger read
-    /// (a search with 130,000 hits) only the first ones, which a listing's first pages show, are
-    /// kept. Storing them all made 130,000 summaries and pushed out the ones it would ask for.
+    /// (a version directory of 100,000 packages) only the first ones, which a listing's first
+    /// pages show, are kept. Storing them all pushed out the ones it would ask for.
     private let batchLimit: Int
     /// Moves on every `forget`, so a summary read before a change is not stored after it.
     private var generation: UInt64 = 0
