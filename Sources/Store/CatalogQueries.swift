@@ -119,38 +119,45 @@ extension Catalog {
     }
 
     /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword,
-    /// case-insensitively; newest upload first. Keywords of three characters or more are
-    /// answered by the trigram index; shorter ones (which trigrams cannot index) by a scan.
+    /// case-insensitively; newest upload first.
     public func search(keyword: String) throws -> [PackageSummary] {
-        try search(keyword: keyword, columns: Self.summaryColumns, decode: Self.summary)
+        try summaries(ids: matchingIDs(keyword)).sorted(by: newestFirst)
     }
 
-    /// The same search, only each hit's id and directory name: what search/<keyword>/ lists.
-    /// 130,000 whole summaries are about 600,000 strings.
-    public func searchHits(keyword: String) throws -> [SearchHit] {
-        try search(keyword: keyword, columns: "id, createdAt, dirName") {
-            SearchHit(id: $0[0], createdAt: $0[1], name: $0[2])
+    /// The same search as each hit's id and directory name (what search/<keyword>/ lists), with
+    /// whole summaries of the first `limit` hits only: 130,000 whole summaries are about
+    /// 600,000 strings. Up to `limit` hits, one read of whole summaries gives both.
+    public func searchHits(keyword: String, summarizingFirst limit: Int) throws
+        -> (hits: [SearchHit], summaries: [PackageSummary]) {
+        let ids = try matchingIDs(keyword)
+        if ids.count <= limit {
+            let found = try summaries(ids: ids).sorted(by: newestFirst)
+            return (found.map { SearchHit(id: $0.id, createdAt: $0.createdAt, name: $0.location.name) }, found)
         }
+        let hits = try rows(ids: ids, columns: "id, createdAt, dirName") {
+            SearchHit(id: $0[0], createdAt: $0[1], name: $0[2])
+        }.sorted(by: newestFirst)
+        return (hits, try summaries(ids: hits.prefix(limit).map(\.id)))
     }
 
-    private func search<Hit: Sendable & Newest>(keyword: String, columns: String,
-                                                decode: @escaping @Sendable (Row) -> Hit) throws -> [Hit] {
+    /// Keywords of three characters or more are answered by the trigram index; shorter ones
+    /// (which trigrams cannot index) by a scan.
+    private func matchingIDs(_ keyword: String) throws -> [Int64] {
         if keyword.count >= 3 {
             let phrase = "\"" + keyword.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            let ids = try read { db in
+            return try read { db in
                 try Int64.fetchAll(cached: db, sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?",
                                    arguments: [phrase])
             }
-            return try rows(ids: ids, columns: columns, decode: decode).sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         }
         let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        let pattern = "%\(escaped)%"
-        return try rows(columns: columns, where: """
-            name LIKE ?1 ESCAPE '\\' OR type LIKE ?1 ESCAPE '\\' OR version LIKE ?1 ESCAPE '\\'
-            OR operatingSystem LIKE ?1 ESCAPE '\\' OR architecture LIKE ?1 ESCAPE '\\'
-            ORDER BY createdAt DESC, id DESC
-            """, [pattern], decode: decode)
+        return try read { db in
+            try Int64.fetchAll(cached: db, sql: """
+                SELECT id FROM package WHERE name LIKE ?1 ESCAPE '\\' OR type LIKE ?1 ESCAPE '\\'
+                OR version LIKE ?1 ESCAPE '\\' OR operatingSystem LIKE ?1 ESCAPE '\\' OR architecture LIKE ?1 ESCAPE '\\'
+                """, arguments: ["%\(escaped)%"])
+        }
     }
 
     public func package(id: Int64) throws -> Package? {
@@ -213,6 +220,11 @@ extension Catalog {
             let list = "[" + range.map(String.init).joined(separator: ",") + "]"
             return try self.rows(columns: columns, where: "id IN (SELECT value FROM json_each(?))", [list], decode: decode)
         }.flatMap { $0 }
+    }
+
+    /// Summaries of the packages `ids`, in no particular order.
+    func summaries(ids: [Int64]) throws -> [PackageSummary] {
+        try rows(ids: ids, columns: Self.summaryColumns, decode: Self.summary)
     }
 
     static let parallelReads = 4

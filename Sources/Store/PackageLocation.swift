@@ -42,6 +42,10 @@ public protocol Newest {
 
 extension PackageSummary: Newest {}
 
+func newestFirst<T: Newest>(_ left: T, _ right: T) -> Bool {
+    (left.createdAt, left.id) > (right.createdAt, right.id)
+}
+
 /// One package found by a search, as search/<keyword>/ lists it.
 public struct SearchHit: Sendable, Hashable, Newest {
     public var id: Int64

@@ -42,11 +42,15 @@ extension PackageTree {
         return try search(keyword).byName
     }
 
-    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups. Only ids
-    /// and names: the summaries of the few links the kernel asks about are read when it asks.
+    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups. Whole
+    /// summaries only of the first ones, which a readdirplus reply shows with their attributes:
+    /// read one by one they made a 950-hit listing take 31 ms instead of 18 (catalog cached).
     func search(_ keyword: String) throws -> (found: [SearchHit], byName: [String: Int64]) {
         let generation = summaries.currentGeneration
-        let found = try repository.catalog.searchHits(keyword: keyword)
+        let (found, first) = try repository.catalog.searchHits(keyword: keyword, summarizingFirst: Self.summarizedHits)
+        summaries.store(first, readAt: generation)
         return (found, searches.store(keyword, found, readAt: generation))
     }
+
+    static let summarizedHits = 4096
 }

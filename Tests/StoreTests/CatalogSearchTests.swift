@@ -55,9 +55,14 @@ final class CatalogSearchTests: XCTestCase {
         XCTAssertEqual(names(try repo.catalog.search(keyword: "tool")), uploaded.reversed(),
                        "every hit once, newest first, as one query returned them")
         for keyword in ["tool", "to", "other"] {
-            let hits = try repo.catalog.searchHits(keyword: keyword)
-            XCTAssertEqual(hits.map(\.id), try repo.catalog.search(keyword: keyword).map(\.id), keyword)
-            XCTAssertEqual(hits.map(\.name), try repo.catalog.search(keyword: keyword).map(\.location.name), keyword)
+            let found = try repo.catalog.search(keyword: keyword)
+            // Fewer hits than the limit (one read of summaries) and more (ids and names, then summaries).
+            for limit in [1_000, 5] {
+                let (hits, summaries) = try repo.catalog.searchHits(keyword: keyword, summarizingFirst: limit)
+                XCTAssertEqual(hits.map(\.id), found.map(\.id), keyword)
+                XCTAssertEqual(hits.map(\.name), found.map(\.location.name), keyword)
+                XCTAssertEqual(Set(summaries), Set(found.prefix(limit)), "\(keyword): whole summaries of the first \(limit)")
+            }
         }
     }
 
