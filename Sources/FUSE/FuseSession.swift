@@ -145,8 +145,12 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     func invalidateListing(_ ino: UInt64) {
         send {
             self.sendInodeInvalidation(ino)
-            guard self.lock.withLock({ self.waitingListings.insert(ino).inserted }) else { return }
-            self.lock.withLock { self.queued += 1 }
+            let isNew = self.lock.withLock { () -> Bool in
+                guard self.waitingListings.insert(ino).inserted else { return false }
+                self.queued += 1
+                return true
+            }
+            guard isNew else { return }
             self.listings.async {
                 self.lock.withLock { _ = self.waitingListings.remove(ino) }
                 _ = fuse_lowlevel_notify_inval_entry(self.session, ino, "..", 2)
