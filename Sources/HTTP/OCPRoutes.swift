@@ -158,11 +158,11 @@ extension PkgfsHTTPServer {
         }
         do {
             let repository = self.repository
-            var summaries = try await offload { try repository.catalog.search(keyword: keyword) }
-            if ascending { summaries.reverse() }
-            let total = summaries.count
+            var hits = try await offload { try repository.catalog.searchHits(keyword: keyword) }
+            if ascending { hits.reverse() }
+            let total = hits.count
             let start = min(total, (page - 1) * size)
-            let slice = summaries[start..<min(total, start + size)]
+            let slice = hits[start..<min(total, start + size)]
             let packages = try await offload { try slice.compactMap { try repository.catalog.package(id: $0.id) } }
             let data: [String: Any] = [
                 "contents": packages.map { softwarePackageMeta($0, request) },

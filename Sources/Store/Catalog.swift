@@ -137,6 +137,9 @@ public final class Catalog: Sendable {
             try db.create(index: "package_version_format", on: "package",
                           columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format"])
         }
+        migrator.registerMigration("v5: search by distinct terms and covering indexes") { db in
+            try SearchSchema.replaceTrigramIndex(db)
+        }
         return migrator
     }
 

@@ -118,45 +118,37 @@ extension Catalog {
         try summaries(where: "1 ORDER BY id", [])
     }
 
-    /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword,
-    /// case-insensitively; newest upload first.
-    public func search(keyword: String) throws -> [PackageSummary] {
-        try summaries(ids: matchingIDs(keyword)).sorted(by: newestFirst)
-    }
-
-    /// The same search as each hit's id and directory name (what search/<keyword>/ lists), with
-    /// whole summaries of the first `limit` hits only: 130,000 whole summaries are about
-    /// 600,000 strings. Up to `limit` hits, one read of whole summaries gives both.
-    public func searchHits(keyword: String, summarizingFirst limit: Int) throws
-        -> (hits: [SearchHit], summaries: [PackageSummary]) {
-        let ids = try matchingIDs(keyword)
-        if ids.count <= limit {
-            let found = try summaries(ids: ids).sorted(by: newestFirst)
-            return (found.map { SearchHit(id: $0.id, createdAt: $0.createdAt, name: $0.location.name) }, found)
-        }
-        let hits = try rows(ids: ids, columns: "id, createdAt, dirName") {
-            SearchHit(id: $0[0], createdAt: $0[1], name: $0[2])
-        }.sorted(by: newestFirst)
-        return (hits, try summaries(ids: hits.prefix(limit).map(\.id)))
-    }
-
-    /// Keywords of three characters or more are answered by the trigram index; shorter ones
-    /// (which trigrams cannot index) by a scan.
-    private func matchingIDs(_ keyword: String) throws -> [Int64] {
-        if keyword.count >= 3 {
-            let phrase = "\"" + keyword.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            return try read { db in
-                try Int64.fetchAll(cached: db, sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH ?",
-                                   arguments: [phrase])
-            }
-        }
+    /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword
+    /// (ASCII letters in either case, as SQL's LIKE); newest upload first. Each hit carries
+    /// what search/<keyword>/ shows of it, read from the search indexes alone (`SearchSchema`).
+    public func searchHits(keyword: String) throws -> [SearchHit] {
         let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
         return try read { db in
-            try Int64.fetchAll(cached: db, sql: """
-                SELECT id FROM package WHERE name LIKE ?1 ESCAPE '\\' OR type LIKE ?1 ESCAPE '\\'
-                OR version LIKE ?1 ESCAPE '\\' OR operatingSystem LIKE ?1 ESCAPE '\\' OR architecture LIKE ?1 ESCAPE '\\'
-                """, arguments: ["%\(escaped)%"])
+            let terms = try Row.fetchAll(cached: db, sql: "SELECT kind, value FROM searchTerm WHERE value LIKE ? ESCAPE '\\'",
+                                         arguments: ["%\(escaped)%"])
+            var hits: [SearchHit] = []
+            var columns = Set<Int>()
+            for term in terms {
+                let kind: Int = term[0]
+                guard SearchSchema.columns.indices.contains(kind) else { continue }
+                columns.insert(kind)
+                let column = SearchSchema.columns[kind]
+                let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+                    SELECT id, createdAt, dirType, dirOS, dirArch, dirVersion, dirName
+                    FROM package INDEXED BY \(SearchSchema.index(of: column)) WHERE \(column) = ?
+                    """), arguments: [term[1] as DatabaseValue])
+                while let row = try cursor.next() {
+                    hits.append(SearchHit(id: row[0], createdAt: row[1], location: Self.location(row, from: 2)))
+                }
+            }
+            // The values of one column are distinct, so their hits are too; a package can only
+            // turn up twice when the keyword is in two of its columns.
+            if columns.count > 1 {
+                var seen = Set<Int64>(minimumCapacity: hits.count)
+                hits.removeAll { !seen.insert($0.id).inserted }
+            }
+            return hits.sorted(by: newestFirst)
         }
     }
 
@@ -207,28 +199,6 @@ extension Catalog {
     private static let summaryColumns = """
         id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName
         """
-
-    /// Rows by id, in no particular order, read as `parallelReads` id ranges at once when
-    /// there are many: from a cold disk each row is a random read, which one connection waits
-    /// for one at a time (931 rows of a million, cold, with Python's sqlite3: 91 ms on one
-    /// connection, 47 ms on four).
-    func rows<T: Sendable>(ids: [Int64], columns: String, decode: @escaping @Sendable (Row) -> T) throws -> [T] {
-        let sorted = ids.sorted()
-        let parts = sorted.count < Self.parallelReadMinimum ? 1 : Self.parallelReads
-        return try onParallelThreads(parts) { part in
-            let range = sorted[part * sorted.count / parts ..< (part + 1) * sorted.count / parts]
-            let list = "[" + range.map(String.init).joined(separator: ",") + "]"
-            return try self.rows(columns: columns, where: "id IN (SELECT value FROM json_each(?))", [list], decode: decode)
-        }.flatMap { $0 }
-    }
-
-    /// Summaries of the packages `ids`, in no particular order.
-    func summaries(ids: [Int64]) throws -> [PackageSummary] {
-        try rows(ids: ids, columns: Self.summaryColumns, decode: Self.summary)
-    }
-
-    static let parallelReads = 4
-    static let parallelReadMinimum = 64
 
     private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
         try rows(columns: Self.summaryColumns, where: clause, arguments, decode: Self.summary)

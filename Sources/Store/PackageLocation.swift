@@ -50,6 +50,8 @@ func newestFirst<T: Newest>(_ left: T, _ right: T) -> Bool {
 public struct SearchHit: Sendable, Hashable, Newest {
     public var id: Int64
     public var createdAt: Double
-    /// The package directory's name.
-    public var name: String
+    public var location: PackageLocation
+
+    /// The package directory's name, which search/<keyword>/ lists.
+    public var name: String { location.name }
 }

@@ -1,56 +1,84 @@
 import Foundation
 import PkgfsStore
 
-/// The hits of the latest searches by name, so that looking up one name in search/<keyword>/
-/// (one the kernel has forgotten, or listed without its entry) is not a whole search each time:
-/// with 130,000 hits a search takes a quarter of a second even warm. A memo answers only while
-/// the catalog is unchanged since it was read (the generation of `SummaryMemo`).
+/// The hits of one search/<keyword>/, newest first, findable by name (a lookup) and by id (the
+/// attributes and link target of a search link). The two indexes are made when first asked
+/// for: a plain `ls` of 130,000 hits needs neither, and making both took a tenth of its time.
+final class SearchResult: @unchecked Sendable {
+    // @unchecked: `hits` is immutable; the indexes are guarded by `lock`.
+    let hits: [SearchHit]
+    private let lock = NSLock()
+    private var byName: [String: Int]?
+    private var byID: [Int64: Int]?
+
+    init(_ hits: [SearchHit]) {
+        self.hits = hits
+    }
+
+    func hit(named name: String) -> SearchHit? {
+        let index = lock.withLock {
+            // Where two share a name, the first, as in the listing.
+            if byName == nil { byName = Dictionary(hits.indices.lazy.map { (self.hits[$0].name, $0) }, uniquingKeysWith: { first, _ in first }) }
+            return byName?[name]
+        }
+        return index.map { hits[$0] }
+    }
+
+    func hit(id: Int64) -> SearchHit? {
+        let index = lock.withLock {
+            if byID == nil { byID = Dictionary(hits.indices.lazy.map { (self.hits[$0].id, $0) }, uniquingKeysWith: { first, _ in first }) }
+            return byID?[id]
+        }
+        return index.map { hits[$0] }
+    }
+}
+
+/// The latest searches, so that looking up one name in search/<keyword>/ (one the kernel has
+/// forgotten, or listed without its entry) is not a whole search each time: with 130,000 hits
+/// a search takes a tenth of a second even warm. A memo answers only while the catalog is
+/// unchanged since it was read (the generation of `SummaryMemo`).
 final class SearchMemo: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
-    private struct Hits {
+    private struct Kept {
         let generation: UInt64
-        let ids: [String: Int64]
+        let result: SearchResult
     }
 
     private let lock = NSLock()
-    private var entries = BoundedCache<String, Hits>(capacity: 2)
-    /// Bigger searches are not kept (about 100 bytes a name).
+    private var entries = BoundedCache<String, Kept>(capacity: 2)
+    /// Bigger searches are not kept (about 150 bytes a hit).
     static let maxHits = 150_000
 
-    func hits(_ keyword: String, generation: UInt64) -> [String: Int64]? {
+    func result(_ keyword: String, generation: UInt64) -> SearchResult? {
         lock.withLock {
-            guard let hits = entries.get(keyword), hits.generation == generation else { return nil }
-            return hits.ids
+            guard let kept = entries.get(keyword), kept.generation == generation else { return nil }
+            return kept.result
         }
     }
 
-    /// Keeps the hits of a search read at `generation`; returns them by name (where two share a
-    /// name, the first, as in the listing).
-    func store(_ keyword: String, _ found: [SearchHit], readAt generation: UInt64) -> [String: Int64] {
-        let ids = Dictionary(found.lazy.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
-        if ids.count <= Self.maxHits {
-            lock.withLock { entries.set(keyword, Hits(generation: generation, ids: ids)) }
-        }
-        return ids
+    func store(_ keyword: String, _ result: SearchResult, readAt generation: UInt64) {
+        guard result.hits.count <= Self.maxHits else { return }
+        lock.withLock { entries.set(keyword, Kept(generation: generation, result: result)) }
     }
 }
 
 extension PackageTree {
-    /// The packages of search/<keyword>/ by name.
-    func searchHits(_ keyword: String) throws -> [String: Int64] {
-        if let known = searches.hits(keyword, generation: summaries.currentGeneration) { return known }
-        return try search(keyword).byName
+    /// search/<keyword>/, from the memo when it is current.
+    func searchResult(_ keyword: String) throws -> SearchResult {
+        if let known = searches.result(keyword, generation: summaries.currentGeneration) { return known }
+        return try search(keyword)
     }
 
-    /// Runs the search of search/<keyword>/ and keeps its hits, by name, for lookups. Whole
-    /// summaries only of the first ones, which a readdirplus reply shows with their attributes:
-    /// read one by one they made a 950-hit listing take 31 ms instead of 18 (catalog cached).
-    func search(_ keyword: String) throws -> (found: [SearchHit], byName: [String: Int64]) {
+    /// Runs the search of search/<keyword>/ and keeps its hits for lookups and attributes.
+    func search(_ keyword: String) throws -> SearchResult {
         let generation = summaries.currentGeneration
-        let (found, first) = try repository.catalog.searchHits(keyword: keyword, summarizingFirst: Self.summarizedHits)
-        summaries.store(first, readAt: generation)
-        return (found, searches.store(keyword, found, readAt: generation))
+        let result = SearchResult(try repository.catalog.searchHits(keyword: keyword))
+        searches.store(keyword, result, readAt: generation)
+        return result
     }
 
-    static let summarizedHits = 4096
+    /// A search link's hit, if its search is still in the memo: never a new search.
+    func knownSearchHit(_ keyword: String, id: Int64) -> SearchHit? {
+        searches.result(keyword, generation: summaries.currentGeneration)?.hit(id: id)
+    }
 }

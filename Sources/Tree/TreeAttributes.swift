@@ -57,7 +57,9 @@ extension PackageTree {
             guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFLNK) | 0o777
             a.size = Int64(target.utf8.count)
-            if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
+            if case let .searchLink(keyword, id) = node, let hit = knownSearchHit(keyword, id: id) {
+                a.mtime = hit.createdAt
+            } else if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
                 a.mtime = summary.createdAt
             }
         }
@@ -75,7 +77,9 @@ extension PackageTree {
             return try sortedVersions(type: t, os: o, arch: a).last
         case .receipt, .idLink, .sha1Link, .sha256Link:
             return try linkedPackage(node).map { "../" + $0.location.path }
-        case .searchLink:
+        case let .searchLink(keyword, id):
+            // The search just listed has the path: no package row to read.
+            if let hit = knownSearchHit(keyword, id: id) { return "../../" + hit.location.path }
             return try linkedPackage(node).map { "../../" + $0.location.path }
         case let .payload(id, path, _):
             return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget

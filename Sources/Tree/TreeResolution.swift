@@ -47,7 +47,7 @@ extension PackageTree {
         case .search:
             return name.isEmpty ? nil : .searchDir(name)
         case let .searchDir(keyword):
-            return try searchHits(keyword)[name].map { .searchLink(keyword, $0) }
+            return try searchResult(keyword).hit(named: name).map { .searchLink(keyword, $0.id) }
         case let .filesDir(id):
             if let member = try payloadChild(name, in: parent) { return member }
             return try inlineFile(id, named: name) == nil ? nil : .inlineFile(id, name)
@@ -87,7 +87,7 @@ extension PackageTree {
         case .search:
             return []
         case let .searchDir(keyword):
-            return try search(keyword).found.map { ($0.name, .searchLink(keyword, $0.id)) }
+            return try search(keyword).hits.map { ($0.name, .searchLink(keyword, $0.id)) }
         case let .filesDir(id):
             let members = try payloadChildren(of: node)
             let taken = Set(members.map(\.0))

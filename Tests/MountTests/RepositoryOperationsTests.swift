@@ -124,6 +124,14 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertEqual(m.sh("ls $M/search/nomatch | wc -l").trimmed, "0")
         XCTAssertEqual(m.sh("ls -t $M/search/obproxy | head -1").trimmed, "obproxy-ce-4.2.1-1.el8.x86_64", "ls -t sorts by upload time")
         XCTAssertTrue(m.sh("test -f $M/search/x86_64/obproxy-ce-4.2.0-1.el7.x86_64/meta.json").ok)
+        // A search link's size, time and target come from the search, and agree with the package.
+        for (link, package) in [("obproxy/obproxy-ce-4.2.0-1.el7.x86_64", first), ("el8/obproxy-ce-4.2.1-1.el8.x86_64", second)] {
+            let target = m.sh("readlink $M/search/\(link)").trimmed
+            XCTAssertEqual(target, "../../" + relative(package))
+            XCTAssertEqual(m.sh("stat -c %s $M/search/\(link)").trimmed, "\(target.utf8.count)")
+            XCTAssertEqual(m.sh("stat -c %Y $M/search/\(link)").trimmed, m.sh("stat -c %Y \(package)").trimmed,
+                           "upload time, as the package directory has it")
+        }
         XCTAssertTrue(m.sh("test ! -e $M/by-id/99 && test ! -e $M/by-sha1/0000").ok)
     }
 

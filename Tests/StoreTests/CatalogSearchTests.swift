@@ -3,8 +3,8 @@ import PkgfsModel
 @testable import PkgfsStore
 import XCTest
 
-/// search/<keyword> (OCP keyword semantics) through the trigram index, the scan for short
-/// keywords, and the directory levels read by loose index scans.
+/// search/<keyword> (OCP keyword semantics) through the distinct search terms and the
+/// per-column indexes, and the directory levels read by loose index scans.
 final class CatalogSearchTests: XCTestCase {
     var root: String!
 
@@ -24,7 +24,14 @@ final class CatalogSearchTests: XCTestCase {
         return try repo.finishUpload(session).package
     }
 
-    func names(_ found: [PackageSummary]) -> [String] { found.map(\.fileName) }
+    /// The file names of the hits, in their order.
+    func search(_ catalog: Catalog, _ keyword: String) throws -> [String] {
+        try catalog.searchHits(keyword: keyword).map { try XCTUnwrap(try catalog.summary(id: $0.id)).fileName }
+    }
+
+    func terms(_ catalog: Catalog) throws -> [String] {
+        try catalog.read { db in try String.fetchAll(db, sql: "SELECT value FROM searchTerm ORDER BY kind, value") }
+    }
 
     func testKeywordsLongAndShortMatchSubstringsCaseInsensitively() throws {
         let repo = try Repository(root: root)
@@ -32,46 +39,57 @@ final class CatalogSearchTests: XCTestCase {
         try upload(repo, "ocp-agent-4.3.1-2.el8.aarch64.bin", seed: 2)
         try upload(repo, "tool_x-1.0.bin", seed: 3)
         let catalog = repo.catalog
-        XCTAssertEqual(names(try catalog.search(keyword: "PROXY")), ["obproxy-ce-4.2.0-1.el7.x86_64.bin"])
-        XCTAssertEqual(names(try catalog.search(keyword: "aarch")), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "architecture")
-        XCTAssertEqual(names(try catalog.search(keyword: "4.3.1")), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "version")
-        XCTAssertEqual(Set(names(try catalog.search(keyword: "EL"))).count, 2, "two letters: answered by a scan")
-        XCTAssertEqual(names(try catalog.search(keyword: "_x")), ["tool_x-1.0.bin"], "LIKE wildcards are literal")
-        XCTAssertEqual(names(try catalog.search(keyword: "o%")), [])
-        XCTAssertEqual(names(try catalog.search(keyword: "a\"b OR c")), [], "FTS syntax in a keyword is text")
-        XCTAssertEqual(names(try catalog.search(keyword: "nomatch")), [])
+        XCTAssertEqual(try search(catalog, "PROXY"), ["obproxy-ce-4.2.0-1.el7.x86_64.bin"])
+        XCTAssertEqual(try search(catalog, "aarch"), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "architecture")
+        XCTAssertEqual(try search(catalog, "4.3.1"), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "version")
+        XCTAssertEqual(Set(try search(catalog, "EL")).count, 2, "two letters: OS")
+        XCTAssertEqual(try search(catalog, "_x"), ["tool_x-1.0.bin"], "LIKE wildcards are literal")
+        XCTAssertEqual(try search(catalog, "o%"), [])
+        XCTAssertEqual(try search(catalog, "\\"), [], "the escape character is literal")
+        XCTAssertEqual(try search(catalog, "a\"b OR c"), [], "query syntax in a keyword is text")
+        XCTAssertEqual(try search(catalog, "nomatch"), [])
     }
 
-    func testManyHitsAreReadInPartsAndComeBackNewestFirst() throws {
+    func testHitsComeOnceEachNewestFirstWithTheirPlaceInTheTree() throws {
         let repo = try Repository(root: root)
-        let count = Catalog.parallelReadMinimum * 2 + 3
         var uploaded: [String] = []
-        for index in 0..<count {
+        for index in 0..<40 {
             let name = "tool-\(index)-1.0.bin"
             try upload(repo, name, seed: UInt8(truncatingIfNeeded: index))
             uploaded.append(name)
             if index % 10 == 0 { try upload(repo, "other-\(index)-1.0.bin", seed: UInt8(truncatingIfNeeded: index)) }
         }
-        XCTAssertEqual(names(try repo.catalog.search(keyword: "tool")), uploaded.reversed(),
-                       "every hit once, newest first, as one query returned them")
-        for keyword in ["tool", "to", "other"] {
-            let found = try repo.catalog.search(keyword: keyword)
-            // Fewer hits than the limit (one read of summaries) and more (ids and names, then summaries).
-            for limit in [1_000, 5] {
-                let (hits, summaries) = try repo.catalog.searchHits(keyword: keyword, summarizingFirst: limit)
-                XCTAssertEqual(hits.map(\.id), found.map(\.id), keyword)
-                XCTAssertEqual(hits.map(\.name), found.map(\.location.name), keyword)
-                XCTAssertEqual(Set(summaries), Set(found.prefix(limit)), "\(keyword): whole summaries of the first \(limit)")
+        // In the name and in the architecture: one hit.
+        try upload(repo, "x86-tools-2.0-1.el7.x86_64.bin", seed: 99)
+        let catalog = repo.catalog
+        XCTAssertEqual(try search(catalog, "tool"), ["x86-tools-2.0-1.el7.x86_64.bin"] + uploaded.reversed(),
+                       "every hit once, newest first")
+        XCTAssertEqual(try search(catalog, "x86"), ["x86-tools-2.0-1.el7.x86_64.bin"])
+        for keyword in ["tool", "to", "other", "x86", "el7"] {
+            let hits = try catalog.searchHits(keyword: keyword)
+            XCTAssertFalse(hits.isEmpty, keyword)
+            XCTAssertEqual(Set(hits.map(\.id)).count, hits.count, "\(keyword): no package twice")
+            XCTAssertEqual(hits.map(\.createdAt), hits.map(\.createdAt).sorted(by: >), keyword)
+            for hit in hits {
+                let summary = try XCTUnwrap(try catalog.summary(id: hit.id))
+                XCTAssertEqual(hit.location, summary.location, "\(keyword): read from the index, as the row has it")
+                XCTAssertEqual(hit.createdAt, summary.createdAt)
             }
         }
     }
 
-    func testDeletedPackagesLeaveTheIndex() throws {
+    func testATermLivesWhileAPackageHasIt() throws {
         let repo = try Repository(root: root)
         let gone = try upload(repo, "obproxy-ce-4.2.0-1.el7.x86_64.bin", seed: 1)
-        try upload(repo, "obproxy-ce-4.2.1-1.el7.x86_64.bin", seed: 2)
+        let kept = try upload(repo, "obproxy-ce-4.2.1-1.el7.x86_64.bin", seed: 2)
+        XCTAssertTrue(try terms(repo.catalog).contains("4.2.0"))
         _ = try repo.delete(id: gone.id)
-        XCTAssertEqual(names(try repo.catalog.search(keyword: "obproxy")), ["obproxy-ce-4.2.1-1.el7.x86_64.bin"])
+        XCTAssertEqual(try search(repo.catalog, "obproxy"), ["obproxy-ce-4.2.1-1.el7.x86_64.bin"])
+        XCTAssertFalse(try terms(repo.catalog).contains("4.2.0"), "no package has that version any more")
+        XCTAssertTrue(try terms(repo.catalog).contains("obproxy-ce"), "one still has that name")
+        _ = try repo.delete(id: kept.id)
+        XCTAssertEqual(try terms(repo.catalog), [])
+        XCTAssertEqual(try search(repo.catalog, "obproxy"), [])
     }
 
     func testDirectoryLevelsAreDistinctAndOrdered() throws {
@@ -102,6 +120,39 @@ final class CatalogUpgradeTests: XCTestCase {
 
     override func tearDownWithError() throws {
         try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func testACatalogWithTheTrigramIndexGetsSearchTermsInstead() throws {
+        let repo = try Repository(root: root)
+        for (index, name) in ["obproxy-ce-4.2.0-1.el7.x86_64.bin", "ocp-agent-4.3.1-2.el8.aarch64.bin"].enumerated() {
+            let session = try repo.beginUpload(fileName: name, uploader: "tester")
+            _ = try [UInt8(index), 1, 2].withUnsafeBytes { try session.write(at: 0, $0) }
+            _ = try repo.finishUpload(session)
+        }
+        let path = root + "/catalog.sqlite"
+        // Back to the schema of v4: the trigram index of v3, no search terms.
+        try repo.catalog.pool.write { db in
+            try db.execute(sql: """
+                DROP TRIGGER searchTerm_insert; DROP TRIGGER searchTerm_delete; DROP TRIGGER searchTerm_update;
+                DROP TABLE searchTerm;
+                CREATE VIRTUAL TABLE packageSearch USING fts5(name, content='package', content_rowid='id', tokenize='trigram');
+                CREATE TRIGGER packageSearch_insert AFTER INSERT ON package BEGIN
+                    INSERT INTO packageSearch(rowid, name) VALUES (new.id, new.name);
+                END;
+                DELETE FROM grdb_migrations WHERE identifier LIKE 'v5:%';
+                """)
+            for column in SearchSchema.columns { try db.execute(sql: "DROP INDEX \(SearchSchema.index(of: column))") }
+        }
+        var heard: [String] = []
+        let upgraded = try Catalog(path: path, upgrading: { heard.append($0) })
+        XCTAssertEqual(heard.count, 1)
+        XCTAssertTrue(heard.first?.contains("v5:") == true, "\(heard)")
+        XCTAssertEqual(try upgraded.searchHits(keyword: "agent").map(\.name).count, 1)
+        XCTAssertEqual(try upgraded.searchHits(keyword: "el").count, 2)
+        let leftovers = try upgraded.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE name LIKE 'packageSearch%'")
+        }
+        XCTAssertEqual(leftovers, [], "the trigram index and its triggers are gone")
     }
 
     func testACatalogMissingASchemaStepIsUpgradedAndSaysSo() throws {

@@ -81,24 +81,27 @@ final class PayloadCatalogTests: XCTestCase {
         let queue = try DatabaseQueue(path: path)
         var v1 = DatabaseMigrator()
         v1.registerMigration("v1: packages and receipts") { db in
-            // The columns later migrations read (the search index of v3 covers the first five,
-            // the indexes of v4 the rest).
+            // The columns later migrations read (the search of v3 and v5 the first five and those
+            // a hit shows, the indexes of v4 the rest).
             try db.execute(sql: """
                 CREATE TABLE package (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, type TEXT, version TEXT,
-                                      operatingSystem TEXT, architecture TEXT, state TEXT, format TEXT,
-                                      dirType TEXT, dirOS TEXT, dirArch TEXT, dirVersion TEXT)
+                                      operatingSystem TEXT, architecture TEXT, state TEXT, format TEXT, createdAt REAL,
+                                      dirType TEXT, dirOS TEXT, dirArch TEXT, dirVersion TEXT, dirName TEXT)
                 """)
-            try db.execute(sql: "INSERT INTO package (name, type, version, operatingSystem, architecture) VALUES ('oceanbase-ce', 'OB_SERVER_INSTALL_PACKAGE', '4.2.1', 'el7', 'x86_64')")
+            try db.execute(sql: """
+                INSERT INTO package (name, type, version, operatingSystem, architecture, createdAt,
+                                     dirType, dirOS, dirArch, dirVersion, dirName)
+                VALUES ('oceanbase-ce', 'OB_SERVER_INSTALL_PACKAGE', '4.2.1', 'el7', 'x86_64', 1,
+                        'OB_SERVER_INSTALL_PACKAGE', 'el7', 'x86_64', '4.2.1', 'oceanbase-ce-4.2.1-1.el7.x86_64')
+                """)
         }
         try v1.migrate(queue)
         try queue.close()
         let catalog = try Catalog(path: path)
         XCTAssertNil(try catalog.payloadContainer(packageID: 1))
         XCTAssertEqual(try catalog.payloadEntryCount(packageID: 1), 0)
-        let indexed = try catalog.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT rowid FROM packageSearch WHERE packageSearch MATCH '\"EANBASE-C\"'")
-        }
-        XCTAssertEqual(indexed, 1, "packages from before the search index are indexed by the migration")
+        XCTAssertEqual(try catalog.searchHits(keyword: "EANBASE-C").map(\.id), [1],
+                       "packages from before the search terms are found")
     }
 
     private func upload(_ path: String, to repository: Repository) throws -> PkgfsModel.Package {
