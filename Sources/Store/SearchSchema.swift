@@ -4,10 +4,10 @@ import GRDB
 /// contains the keyword). `searchTerm` holds each distinct value of those five columns once,
 /// so a keyword is matched against a few hundred strings, not a million rows. Each column has
 /// an index that also holds what a hit shows (creation time, directory path; the id is the
-/// index's rowid): the hits of one term are one contiguous range of it, and no package row is
-/// read. A trigram index over the rows answered the same keywords, but its doclists and then
-/// one random row read per hit made a first search of a cold million-package catalog take
-/// 79 ms for 931 hits and 1.7 s for 130,033.
+/// index's rowid): the hits of one term are one range of it, and no package row is read. A
+/// trigram index over the rows answered the same keywords, but its doclists and then one
+/// random row read per hit made a first search of a cold million-package catalog take
+/// 131–170 ms for 931 hits and 2.3–3.2 s for 130,033 (now 17–56 ms and 0.7–1.0 s).
 enum SearchSchema {
     /// The searched columns, by their `kind` in `searchTerm`.
     static let columns = ["name", "type", "version", "operatingSystem", "architecture"]
