@@ -13,6 +13,7 @@ public final class Catalog: Sendable {
         config.busyMode = .timeout(30)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            db.add(function: SearchSchema.containsFunction)
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

@@ -118,15 +118,15 @@ extension Catalog {
         try summaries(where: "1 ORDER BY id", [])
     }
 
-    /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword
-    /// (ASCII letters in either case, as SQL's LIKE); newest upload first. Each hit carries
-    /// what search/<keyword>/ shows of it, read from the search indexes alone (`SearchSchema`).
+    /// OCP keyword semantics: name, type, version, OS or architecture contains the keyword, in
+    /// either case; newest upload first. Each hit carries what search/<keyword>/ shows of it,
+    /// read from the search indexes alone (`SearchSchema`).
     public func searchHits(keyword: String) throws -> [SearchHit] {
-        let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-        return try read { db in
-            let terms = try Row.fetchAll(cached: db, sql: "SELECT kind, value FROM searchTerm WHERE value LIKE ? ESCAPE '\\'",
-                                         arguments: ["%\(escaped)%"])
+        try read { db in
+            // Without a keyword every package is a hit: its name alone finds it, once.
+            let terms = try Row.fetchAll(cached: db, sql: """
+                SELECT kind, value FROM searchTerm WHERE pkgfs_contains(value, ?1) AND (?1 != '' OR kind = 0)
+                """, arguments: [keyword])
             var hits: [SearchHit] = []
             var columns = Set<Int>()
             for term in terms {

@@ -14,6 +14,16 @@ enum SearchSchema {
 
     static func index(of column: String) -> String { "package_search_\(column)" }
 
+    /// `pkgfs_contains(value, keyword)`: whether `value` contains `keyword`, ignoring case in
+    /// any script (SQL's LIKE folds ASCII letters only). It runs once per distinct term.
+    static let containsFunction = DatabaseFunction("pkgfs_contains", argumentCount: 2, pure: true) { values in
+        guard let value = String.fromDatabaseValue(values[0]), let keyword = String.fromDatabaseValue(values[1]) else {
+            return false
+        }
+        // Every value contains the empty keyword (a query without one lists everything).
+        return keyword.isEmpty || value.range(of: keyword, options: .caseInsensitive) != nil
+    }
+
     static func replaceTrigramIndex(_ db: Database) throws {
         try db.execute(sql: """
             DROP TRIGGER IF EXISTS packageSearch_insert;

@@ -38,16 +38,19 @@ final class CatalogSearchTests: XCTestCase {
         try upload(repo, "obproxy-ce-4.2.0-1.el7.x86_64.bin", seed: 1)
         try upload(repo, "ocp-agent-4.3.1-2.el8.aarch64.bin", seed: 2)
         try upload(repo, "tool_x-1.0.bin", seed: 3)
+        try upload(repo, "Überwachung-agent-2.1-1.el9.x86_64.bin", seed: 4)
         let catalog = repo.catalog
         XCTAssertEqual(try search(catalog, "PROXY"), ["obproxy-ce-4.2.0-1.el7.x86_64.bin"])
         XCTAssertEqual(try search(catalog, "aarch"), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "architecture")
         XCTAssertEqual(try search(catalog, "4.3.1"), ["ocp-agent-4.3.1-2.el8.aarch64.bin"], "version")
-        XCTAssertEqual(Set(try search(catalog, "EL")).count, 2, "two letters: OS")
-        XCTAssertEqual(try search(catalog, "_x"), ["tool_x-1.0.bin"], "LIKE wildcards are literal")
+        XCTAssertEqual(Set(try search(catalog, "EL")).count, 3, "two letters: OS")
+        XCTAssertEqual(try search(catalog, "_x"), ["tool_x-1.0.bin"], "SQL wildcards are literal")
+        XCTAssertEqual(try search(catalog, "üBERW"), ["Überwachung-agent-2.1-1.el9.x86_64.bin"], "case beyond ASCII")
         XCTAssertEqual(try search(catalog, "o%"), [])
         XCTAssertEqual(try search(catalog, "\\"), [], "the escape character is literal")
         XCTAssertEqual(try search(catalog, "a\"b OR c"), [], "query syntax in a keyword is text")
         XCTAssertEqual(try search(catalog, "nomatch"), [])
+        XCTAssertEqual(try search(catalog, "").count, 4, "no keyword: every package")
     }
 
     func testHitsComeOnceEachNewestFirstWithTheirPlaceInTheTree() throws {
