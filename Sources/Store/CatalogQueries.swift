@@ -122,11 +122,21 @@ extension Catalog {
     /// either case; newest upload first. Each hit carries what search/<keyword>/ shows of it,
     /// read from the search indexes alone (`SearchSchema`).
     public func searchHits(keyword: String) throws -> [SearchHit] {
-        try read { db in
+        // SQL's LIKE (ASCII letters in either case) answers an ASCII keyword in SQLite's own code;
+        // any other keyword is compared with Unicode's case folding, a Swift call per term.
+        let match: (sql: String, argument: String)
+        if keyword.utf8.allSatisfy({ $0 < 0x80 }) {
+            let escaped = keyword.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            match = ("value LIKE ?1 ESCAPE '\\'", "%\(escaped)%")
+        } else {
+            match = ("pkgfs_contains(value, ?1)", keyword)
+        }
+        return try read { db in
             // Without a keyword every package is a hit: its name alone finds it, once.
             let terms = try Row.fetchAll(cached: db, sql: """
-                SELECT kind, value FROM searchTerm WHERE pkgfs_contains(value, ?1) AND (?1 != '' OR kind = 0)
-                """, arguments: [keyword])
+                SELECT kind, value FROM searchTerm WHERE \(match.sql) AND (?2 != '' OR kind = 0)
+                """, arguments: [match.argument, keyword])
             var hits: [SearchHit] = []
             var columns = Set<Int>()
             for term in terms {

@@ -15,7 +15,8 @@ enum SearchSchema {
     static func index(of column: String) -> String { "package_search_\(column)" }
 
     /// `pkgfs_contains(value, keyword)`: whether `value` contains `keyword`, ignoring case in
-    /// any script (SQL's LIKE folds ASCII letters only). It runs once per distinct term.
+    /// any script (SQL's LIKE folds ASCII letters only). It runs once per distinct term, for
+    /// keywords that are not ASCII.
     static let containsFunction = DatabaseFunction("pkgfs_contains", argumentCount: 2, pure: true) { values in
         guard let value = String.fromDatabaseValue(values[0]), let keyword = String.fromDatabaseValue(values[1]) else {
             return false

@@ -46,6 +46,7 @@ final class CatalogSearchTests: XCTestCase {
         XCTAssertEqual(Set(try search(catalog, "EL")).count, 3, "two letters: OS")
         XCTAssertEqual(try search(catalog, "_x"), ["tool_x-1.0.bin"], "SQL wildcards are literal")
         XCTAssertEqual(try search(catalog, "üBERW"), ["Überwachung-agent-2.1-1.el9.x86_64.bin"], "case beyond ASCII")
+        XCTAssertEqual(try search(catalog, "BERWACHUNG"), ["Überwachung-agent-2.1-1.el9.x86_64.bin"], "ASCII part of a name")
         XCTAssertEqual(try search(catalog, "o%"), [])
         XCTAssertEqual(try search(catalog, "\\"), [], "the escape character is literal")
         XCTAssertEqual(try search(catalog, "a\"b OR c"), [], "query syntax in a keyword is text")
