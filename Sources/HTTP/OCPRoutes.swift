@@ -158,12 +158,15 @@ extension PkgfsHTTPServer {
         }
         do {
             let repository = self.repository
-            var hits = try await offload { try repository.catalog.searchHits(keyword: keyword) }
-            if ascending { hits.reverse() }
-            let total = hits.count
-            let start = min(total, (page - 1) * size)
-            let slice = hits[start..<min(total, start + size)]
-            let packages = try await offload { try slice.compactMap { try repository.catalog.package(id: $0.id) } }
+            let offset = (page - 1) * size
+            let (ids, total) = try await offload {
+                // Without a keyword, one page of the catalog: a search would hold every package's hit at once.
+                if keyword.isEmpty { return try repository.catalog.pageOfAll(offset: offset, limit: size, ascending: ascending) }
+                var hits = try repository.catalog.searchHits(keyword: keyword)
+                if ascending { hits.reverse() }
+                return (hits.dropFirst(offset).prefix(size).map(\.id), hits.count)
+            }
+            let packages = try await offload { try ids.compactMap { try repository.catalog.package(id: $0) } }
             let data: [String: Any] = [
                 "contents": packages.map { softwarePackageMeta($0, request) },
                 "page": ["number": page, "size": size, "totalElements": total,

@@ -164,6 +164,18 @@ extension Catalog {
         }
     }
 
+    /// The ids of one page of all packages by upload time (newest first unless `ascending`, as
+    /// `searchHits` orders them), and how many packages there are.
+    public func pageOfAll(offset: Int, limit: Int, ascending: Bool) throws -> (ids: [Int64], total: Int) {
+        let order = ascending ? "ASC" : "DESC"
+        return try read { db in
+            let ids = try Int64.fetchAll(cached: db, sql: """
+                SELECT id FROM package ORDER BY createdAt \(order), id \(order) LIMIT ? OFFSET ?
+                """, arguments: [limit, offset])
+            return (ids, try Int.fetchOne(cached: db, sql: "SELECT count(*) FROM package") ?? 0)
+        }
+    }
+
     public func package(id: Int64) throws -> Package? {
         try read { db in try PackageRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM package WHERE id = ?"), arguments: [id])?.package }
     }

@@ -82,6 +82,23 @@ final class CatalogSearchTests: XCTestCase {
         }
     }
 
+    func testPagesOfAllPackagesFollowTheSearchOrder() throws {
+        let repo = try Repository(root: root)
+        for index in 0..<7 { try upload(repo, "page-\(index)-1.0.bin", seed: UInt8(index)) }
+        let everything = try repo.catalog.searchHits(keyword: "").map(\.id)
+        XCTAssertEqual(everything.count, 7)
+        for ascending in [false, true] {
+            let expected = ascending ? Array(everything.reversed()) : everything
+            var paged: [Int64] = []
+            for offset in stride(from: 0, to: 9, by: 3) {
+                let (ids, total) = try repo.catalog.pageOfAll(offset: offset, limit: 3, ascending: ascending)
+                XCTAssertEqual(total, 7)
+                paged += ids
+            }
+            XCTAssertEqual(paged, expected, ascending ? "oldest first" : "newest first")
+        }
+    }
+
     func testATermLivesWhileAPackageHasIt() throws {
         let repo = try Repository(root: root)
         let gone = try upload(repo, "obproxy-ce-4.2.0-1.el7.x86_64.bin", seed: 1)
