@@ -106,19 +106,59 @@ extension PkgfsHTTPServer {
         let correlationID = Trace().id
         do throws(Problem) {
             _ = try astraAccount(request, context: context, packageID: false)
+            let query = request.uri.queryParameters
+            let paging = try CollectionPaging { query.get($0) }
             let repository = self.repository
             let packages: [Package]
+            let more: Bool
             do {
-                packages = try await offload {
-                    try repository.catalog.allSummaries().compactMap { try repository.catalog.package(id: $0.id) }
+                (packages, more) = try await offload {
+                    // One more than asked for tells whether another page follows.
+                    var ids = try repository.catalog.packageIDs(after: paging.after, limit: paging.limit.map { $0 + 1 })
+                    let more = paging.limit.map { ids.count > $0 } ?? false
+                    if more { ids.removeLast() }
+                    return (try ids.compactMap { try repository.catalog.package(id: $0) }, more)
                 }
             } catch {
                 throw Problem(status: StatusMapping.status(error), type: 0, title: "Internal error", detail: "\(error)")
             }
-            let object: [String: Any] = ["items": packages.map(MetaDocument.astraResource), "metadata": [String: Any]()]
+            var metadata: [String: Any] = [:]
+            if more, let last = packages.last { metadata["continue"] = String(last.id) }
+            if paging.count { metadata["count"] = packages.count }
+            let object: [String: Any] = ["items": packages.map(MetaDocument.astraResource), "metadata": metadata]
             return JSONBody.response(object, status: .ok)
         } catch {
             return problemResponse(error, correlationID: correlationID)
+        }
+    }
+}
+
+/// The collection's query parameters, as Astra's collections take them: `limit` (at most that
+/// many items; all without it), `continue` (the token a page's metadata gives when more follow)
+/// and `count=true` (the number of items returned, in the metadata).
+struct CollectionPaging {
+    let limit: Int?
+    let after: Int64
+    let count: Bool
+
+    /// `parameter` gives a query parameter's value by name.
+    init(_ parameter: (String) -> String?) throws(PkgfsHTTPServer.Problem) {
+        var invalid: [(name: String, reason: String)] = []
+        limit = parameter("limit").map { Int($0) ?? 0 }
+        if let limit, limit < 1 { invalid.append(("limit", "must be a whole number from 1")) }
+        let token = parameter("continue")
+        after = token.flatMap { Int64($0) }.map { max($0, 0) } ?? 0
+        if let token, Int64(token) == nil { invalid.append(("continue", "must be the `continue` of a page's metadata")) }
+        switch parameter("count")?.lowercased() {
+        case nil, "false": count = false
+        case "true": count = true
+        default:
+            count = false
+            invalid.append(("count", "must be true or false"))
+        }
+        if !invalid.isEmpty {
+            throw PkgfsHTTPServer.Problem(status: .badRequest, type: 6, title: "Invalid query parameters",
+                                          detail: "The supplied query parameters are invalid.", invalidParams: invalid)
         }
     }
 }

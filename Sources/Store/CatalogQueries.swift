@@ -176,6 +176,14 @@ extension Catalog {
         }
     }
 
+    /// Package ids above `after`, in order, at most `limit` of them (all without one).
+    public func packageIDs(after: Int64, limit: Int?) throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(cached: db, sql: "SELECT id FROM package WHERE id > ? ORDER BY id LIMIT ?",
+                               arguments: [after, limit ?? -1])
+        }
+    }
+
     public func package(id: Int64) throws -> Package? {
         try read { db in try PackageRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM package WHERE id = ?"), arguments: [id])?.package }
     }

@@ -12,6 +12,40 @@ final class AstraAuthTests: XCTestCase {
     let manager = "-H 'Authorization: Bearer manager-secret'"
     let reader = "-H 'Authorization: Bearer reader-secret'"
 
+    func testTheCollectionComesInPagesWhenALimitIsGiven() throws {
+        let s = try ServedStore.start(self)
+        let names = ["obproxy-3.2.0-1.el7.x86_64.tar.gz", "obproxy-3.2.1-1.el7.x86_64.tar.gz", "obproxy-3.2.2-1.el7.x86_64.tar.gz"]
+        for name in names {
+            s.makePackage(name)
+            XCTAssertEqual(s.curl("-F file=@\(name) $B/api/v2/software-packages").status, 200)
+        }
+        let collection = "$B/accounts/\(s.account)/core/v1/packages"
+        var seen: [String] = []
+        var token: String?
+        for round in 0..<3 {
+            let page = s.curl("\"\(collection)?limit=2&count=true\(token.map { "&continue=\($0)" } ?? "")\"")
+            XCTAssertEqual(page.status, 200, page.body)
+            let items = try XCTUnwrap(page.json["items"] as? [[String: Any]])
+            let metadata = try XCTUnwrap(page.json["metadata"] as? [String: Any])
+            XCTAssertEqual(metadata["count"] as? Int, items.count)
+            seen += items.compactMap { $0["id"] as? String }
+            token = metadata["continue"] as? String
+            if token == nil {
+                XCTAssertEqual(round, 1, "two pages of at most two")
+                break
+            }
+        }
+        let all = try XCTUnwrap(s.curl(collection).json["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+        XCTAssertEqual(all.count, 3, "no limit: every package")
+        XCTAssertEqual(seen, all, "the pages, in order, are the whole collection once")
+        for bad in ["limit=0", "limit=x", "continue=abc", "count=maybe"] {
+            let r = s.curl("\"\(collection)?\(bad)\"")
+            XCTAssertEqual(r.status, 400, bad)
+            XCTAssertEqual(r.json["type"] as? String, "https://astra.netapp.io/problems/6", bad)
+            XCTAssertEqual((r.json["invalidParams"] as? [[String: Any]])?.count, 1, bad)
+        }
+    }
+
     func testAstraResourceByUUIDAndCollection() throws {
         let s = try ServedStore.start(self)
         s.makePackage(Self.agent)
