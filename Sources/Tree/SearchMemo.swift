@@ -16,20 +16,23 @@ final class SearchResult: @unchecked Sendable {
     }
 
     func hit(named name: String) -> SearchHit? {
-        let index = lock.withLock {
-            // Where two share a name, the first, as in the listing.
-            if byName == nil { byName = Dictionary(hits.indices.lazy.map { (self.hits[$0].name, $0) }, uniquingKeysWith: { first, _ in first }) }
-            return byName?[name]
-        }
-        return index.map { hits[$0] }
+        lock.withLock { lookup(name, in: &byName) { $0.name } }
     }
 
     func hit(id: Int64) -> SearchHit? {
-        let index = lock.withLock {
-            if byID == nil { byID = Dictionary(hits.indices.lazy.map { (self.hits[$0].id, $0) }, uniquingKeysWith: { first, _ in first }) }
-            return byID?[id]
+        lock.withLock { lookup(id, in: &byID) { $0.id } }
+    }
+
+    /// Made on first use; where two hits share a key, the first, as in the listing. Call with `lock` held.
+    private func lookup<Key: Hashable>(_ key: Key, in index: inout [Key: Int]?,
+                                       keyedBy keyOf: (SearchHit) -> Key) -> SearchHit? {
+        if index == nil {
+            var built = [Key: Int](minimumCapacity: hits.count)
+            // Back to front, so that the first of two hits with one key is the one left.
+            for position in hits.indices.reversed() { built[keyOf(hits[position])] = position }
+            index = built
         }
-        return index.map { hits[$0] }
+        return index?[key].map { hits[$0] }
     }
 }
 
