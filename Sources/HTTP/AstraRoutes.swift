@@ -146,9 +146,13 @@ struct CollectionPaging {
         var invalid: [(name: String, reason: String)] = []
         limit = parameter("limit").map { Int($0) ?? 0 }
         if let limit, limit < 1 { invalid.append(("limit", "must be a whole number from 1")) }
-        let token = parameter("continue")
-        after = token.flatMap { Int64($0) }.map { max($0, 0) } ?? 0
-        if let token, Int64(token) == nil { invalid.append(("continue", "must be the `continue` of a page's metadata")) }
+        switch parameter("continue").map({ Int64($0) }) {
+        case nil: after = 0
+        case let id??: after = max(id, 0)
+        case .some(nil):
+            after = 0
+            invalid.append(("continue", "must be the `continue` of a page's metadata"))
+        }
         switch parameter("count")?.lowercased() {
         case nil, "false": count = false
         case "true": count = true
