@@ -132,35 +132,85 @@ extension Catalog {
         } else {
             match = ("pkgfs_contains(value, ?1)", keyword)
         }
-        return try read { db in
-            // Without a keyword every package is a hit: its name alone finds it, once.
-            let terms = try Row.fetchAll(cached: db, sql: """
+        // Without a keyword every package is a hit: its name alone finds it, once.
+        let terms = try read { db in
+            try Row.fetchAll(cached: db, sql: """
                 SELECT kind, value FROM searchTerm WHERE \(match.sql) AND (?2 != '' OR kind = 0)
-                """, arguments: [match.argument, keyword])
-            var hits: [SearchHit] = []
-            var columns = Set<Int>()
-            for term in terms {
-                let kind: Int = term[0]
-                guard SearchSchema.columns.indices.contains(kind) else { continue }
-                columns.insert(kind)
-                let column = SearchSchema.columns[kind]
-                let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
-                    SELECT id, createdAt, dirType, dirOS, dirArch, dirVersion, dirName
-                    FROM package INDEXED BY \(SearchSchema.index(of: column)) WHERE \(column) = ?
-                    """), arguments: [term[1] as DatabaseValue])
-                while let row = try cursor.next() {
-                    hits.append(SearchHit(id: row[0], createdAt: row[1], location: Self.location(row, from: 2)))
+                """, arguments: [match.argument, keyword]).compactMap { term -> SearchTerm? in
+                    let kind: Int = term[0]
+                    guard SearchSchema.columns.indices.contains(kind), let value = String.fromDatabaseValue(term[1])
+                    else { return nil }
+                    return SearchTerm(column: SearchSchema.columns[kind], value: value)
+                }
+        }
+        let slices = try searchSlices(of: terms)
+        // Each slice is a range of one index, read on a connection of its own: from a cold disk
+        // every page of a range is a random read, and one connection waits for them one at a time.
+        let workers = min(slices.count, Self.searchReaders)
+        let parts = try onParallelThreads(workers) { worker in
+            try self.read { db in
+                var hits: [SearchHit] = []
+                for slice in stride(from: worker, to: slices.count, by: workers) {
+                    try Self.appendHits(of: slices[slice], to: &hits, db)
+                }
+                return hits
+            }
+        }
+        var hits: [SearchHit] = []
+        hits.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { hits.append(contentsOf: part) }
+        // The values of one column are distinct, so one term's hits are too; a package can only
+        // turn up twice when the keyword is in two of its columns, or when a concurrent update
+        // moved it from one term to another between two slices' snapshots.
+        if terms.count > 1 {
+            var seen = Set<Int64>(minimumCapacity: hits.count)
+            hits.removeAll { !seen.insert($0.id).inserted }
+        }
+        // In place: `sorted` would copy 130,000 hits, retaining each of their strings.
+        hits.sort(by: newestFirst)
+        return hits
+    }
+
+    /// How many index ranges a search reads at once (the pool has readers for them and for the
+    /// requests that arrive meanwhile). Eight in flight read a cold catalog's scattered pages
+    /// about three times as fast as one (measured from C: 283 → 100 ms for 130,033 hits).
+    static let searchReaders = 8
+
+    /// The terms' index ranges cut into `searchReaders` slices in all, by upload time: a term
+    /// found alone is read as eight slices, two as four each, many as one each.
+    func searchSlices(of terms: [SearchTerm]) throws -> [SearchSlice] {
+        guard !terms.isEmpty else { return [] }
+        let perTerm = max(1, Self.searchReaders / terms.count)
+        guard perTerm > 1 else { return terms.map { SearchSlice(term: $0, from: -.infinity, upTo: .infinity) } }
+        return try read { db in
+            try terms.flatMap { term -> [SearchSlice] in
+                let bounds = try ["MIN", "MAX"].map { function in
+                    try Double.fetchOne(db.cachedStatement(sql: """
+                        SELECT \(function)(createdAt) FROM package INDEXED BY \(SearchSchema.index(of: term.column))
+                        WHERE \(term.column) = ?
+                        """), arguments: [term.value])
+                }
+                guard let first = bounds[0], let last = bounds[1], last > first else {
+                    return [SearchSlice(term: term, from: -.infinity, upTo: .infinity)]
+                }
+                let step = (last - first) / Double(perTerm)
+                return (0..<perTerm).map { slice in
+                    SearchSlice(term: term, from: slice == 0 ? -.infinity : first + Double(slice) * step,
+                                upTo: slice == perTerm - 1 ? .infinity : first + Double(slice + 1) * step)
                 }
             }
-            // The values of one column are distinct, so their hits are too; a package can only
-            // turn up twice when the keyword is in two of its columns.
-            if columns.count > 1 {
-                var seen = Set<Int64>(minimumCapacity: hits.count)
-                hits.removeAll { !seen.insert($0.id).inserted }
-            }
-            // In place: `sorted` would copy 130,000 hits, retaining each of their strings.
-            hits.sort(by: newestFirst)
-            return hits
+        }
+    }
+
+    private static func appendHits(of slice: SearchSlice, to hits: inout [SearchHit], _ db: Database) throws {
+        let column = slice.term.column
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: """
+            SELECT id, createdAt, dirType, dirOS, dirArch, dirVersion, dirName
+            FROM package INDEXED BY \(SearchSchema.index(of: column))
+            WHERE \(column) = ? AND createdAt >= ? AND createdAt < ?
+            """), arguments: [slice.term.value, slice.from, slice.upTo])
+        while let row = try cursor.next() {
+            hits.append(SearchHit(id: row[0], createdAt: row[1], location: location(row, from: 2)))
         }
     }
 
@@ -279,4 +329,17 @@ private extension PackedNames {
             data.withUnsafeBytes { append(utf8: $0) }
         }
     }
+}
+
+/// One distinct value of a searched column that contains the keyword.
+struct SearchTerm: Sendable {
+    let column: String
+    let value: String
+}
+
+/// The packages with one term uploaded in [from, upTo): a range of the term's column's index.
+struct SearchSlice: Sendable {
+    let term: SearchTerm
+    let from: Double
+    let upTo: Double
 }

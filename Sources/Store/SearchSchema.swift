@@ -7,7 +7,8 @@ import GRDB
 /// index's rowid): the hits of one term are one range of it, and no package row is read. A
 /// trigram index over the rows answered the same keywords, but its doclists and then one
 /// random row read per hit made a first search of a cold million-package catalog take
-/// 131–170 ms for 931 hits and 2.3–3.2 s for 130,033 (now 17–56 ms and 0.7–1.0 s).
+/// 131–170 ms for 931 hits and 2.3–3.2 s for 130,033 (now 15–56 ms and 0.4–0.5 s, with the
+/// ranges read on eight connections at once: `Catalog.searchSlices`).
 enum SearchSchema {
     /// The searched columns, by their `kind` in `searchTerm`.
     static let columns = ["name", "type", "version", "operatingSystem", "architecture"]

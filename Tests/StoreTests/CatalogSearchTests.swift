@@ -82,6 +82,48 @@ final class CatalogSearchTests: XCTestCase {
         }
     }
 
+    func testATermWithManyHitsIsReadInSlicesAndEachHitComesOnce() throws {
+        let repo = try Repository(root: root)
+        var uploaded: [String] = []
+        for index in 0..<60 {
+            let name = index % 3 == 0 ? "agent-ce-1.\(index)-1.el7.x86_64.bin" : "agent-1.\(index)-1.el7.x86_64.bin"
+            try upload(repo, name, seed: UInt8(truncatingIfNeeded: index))
+            uploaded.append(name)
+        }
+        let catalog = repo.catalog
+        let alone = [SearchTerm(column: "name", value: "agent-ce")]
+        XCTAssertEqual(try catalog.searchSlices(of: alone).count, Catalog.searchReaders, "a term alone: one slice a reader")
+        let slices = try catalog.searchSlices(of: alone + [SearchTerm(column: "name", value: "agent")])
+        XCTAssertEqual(slices.count, Catalog.searchReaders)
+        XCTAssertEqual(slices.first?.from, -.infinity, "the first slice has no lower bound")
+        XCTAssertEqual(slices.last?.upTo, .infinity, "the last slice has no upper bound")
+        XCTAssertEqual(try search(catalog, "agent-ce"), uploaded.filter { $0.hasPrefix("agent-ce") }.reversed())
+        XCTAssertEqual(try search(catalog, "AGENT"), uploaded.reversed(), "two terms, in slices each: every hit once")
+        XCTAssertEqual(try search(catalog, "1.5"), ["agent-1.59-1.el7.x86_64.bin", "agent-1.58-1.el7.x86_64.bin",
+                                                    "agent-ce-1.57-1.el7.x86_64.bin", "agent-1.56-1.el7.x86_64.bin",
+                                                    "agent-1.55-1.el7.x86_64.bin", "agent-ce-1.54-1.el7.x86_64.bin",
+                                                    "agent-1.53-1.el7.x86_64.bin", "agent-1.52-1.el7.x86_64.bin",
+                                                    "agent-ce-1.51-1.el7.x86_64.bin", "agent-1.50-1.el7.x86_64.bin",
+                                                    "agent-1.5-1.el7.x86_64.bin"], "many terms of one hit each")
+    }
+
+    func testAHitUploadedAtASliceBoundaryComesOnce() throws {
+        let repo = try Repository(root: root)
+        var uploaded: [String] = []
+        for index in 0...Catalog.searchReaders {
+            let name = "probe-1.\(index)-1.el7.x86_64.bin"
+            try upload(repo, name, seed: UInt8(truncatingIfNeeded: index))
+            uploaded.append(name)
+        }
+        // Upload times 0, 1, …: every bound between two slices is some package's time.
+        try repo.catalog.pool.write { db in
+            try db.execute(sql: "UPDATE package SET createdAt = id - (SELECT MIN(id) FROM package)")
+        }
+        let slices = try repo.catalog.searchSlices(of: [SearchTerm(column: "name", value: "probe")])
+        XCTAssertEqual(slices.dropFirst().map(\.from), (1..<Catalog.searchReaders).map(Double.init))
+        XCTAssertEqual(try search(repo.catalog, "probe"), uploaded.reversed())
+    }
+
     func testPagesOfAllPackagesFollowTheSearchOrder() throws {
         let repo = try Repository(root: root)
         for index in 0..<7 { try upload(repo, "page-\(index)-1.0.bin", seed: UInt8(index)) }
