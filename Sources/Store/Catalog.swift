@@ -31,6 +31,10 @@ public final class Catalog: Sendable {
                 upgrading("upgrading the catalog (\(missing.joined(separator: "; "))); this can take a while")
             }
             try migrator.migrate(pool)
+            // An upload's transaction made SQLite create and delete a temporary file each time
+            // (a 50 KiB RPM's inserts: 161–196 µs, 115–134 µs in memory). Set after the schema
+            // steps, whose index builds on a big catalog would otherwise sort in memory too.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA temp_store = MEMORY") }
         } catch let error as DatabaseError {
             throw StoreError.io("cannot open catalog \(path): \(error.message ?? "\(error)")", errno: EIO)
         }
