@@ -39,13 +39,35 @@ public struct AccessPolicy: Sendable {
         return []
     }
 
+    // The reentrant lookups: getgrgid and getpwuid return a buffer shared by every thread, and
+    // uploads and refusals name their callers on several threads at once.
     public static func groupName(_ gid: UInt32) -> String {
-        guard let group = getgrgid(gid) else { return String(gid) }
-        return String(cString: group.pointee.gr_name)
+        lookUpName(of: gid) { var entry = group(); return (getgrgid_r(gid, &entry, $0, $1, $2), entry.gr_name) }
     }
 
     public static func userName(_ uid: UInt32) -> String {
-        guard let user = getpwuid(uid) else { return String(uid) }
-        return String(cString: user.pointee.pw_name)
+        lookUpName(of: uid) { var entry = passwd(); return (getpwuid_r(uid, &entry, $0, $1, $2), entry.pw_name) }
+    }
+
+    /// Calls `lookup(buffer, size, &found)`, which returns its status and the name it filled
+    /// in, with a bigger buffer while it says ERANGE; the number itself when there is no entry.
+    private static func lookUpName<Entry>(
+        of id: UInt32,
+        _ lookup: (UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Entry>?>)
+            -> (Int32, UnsafeMutablePointer<CChar>?)
+    ) -> String {
+        var size = 1024
+        while size <= 1 << 20 {
+            let name = withUnsafeTemporaryAllocation(of: CChar.self, capacity: size) { buffer -> String?? in
+                var found: UnsafeMutablePointer<Entry>?
+                let (status, name) = lookup(buffer.baseAddress!, size, &found)
+                if status == ERANGE { return .none }
+                guard status == 0, found != nil, let name else { return .some(nil) }
+                return .some(String(cString: name))
+            }
+            if let name { return name ?? String(id) }
+            size *= 4
+        }
+        return String(id)
     }
 }
