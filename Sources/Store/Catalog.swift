@@ -11,8 +11,9 @@ public final class Catalog: Sendable {
     public init(path: String, upgrading: (String) -> Void = { _ in }) throws {
         var config = Configuration()
         config.busyMode = .timeout(30)
-        // A search reads `searchReaders` ranges at once; requests that arrive meanwhile need readers too.
-        config.maximumReaderCount = Catalog.searchReaders + 4
+        // A search reads `searchReaders` index ranges at once, by-id/ and the digest directories
+        // `hexSliceBounds.count + 1`; requests that arrive meanwhile need readers too.
+        config.maximumReaderCount = Catalog.hexSliceBounds.count + 1 + 4
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             db.add(function: SearchSchema.containsFunction)

@@ -100,17 +100,13 @@ extension Catalog {
         try summaries(where: "sha256 = ? ORDER BY createdAt DESC, id DESC", [sha256])
     }
 
-    /// Every package's id and then its uuid, by id: the names of by-id/, without loading whole
-    /// rows or keeping a String per name.
+    /// Every package's id and then its uuid: the names of by-id/, without loading whole rows or
+    /// keeping a String per name. In uuid order, from the uuid index (a table scan by id read
+    /// every row's page), in slices (`packedNamesInSlices`).
     public func idAndUUIDNames() throws -> PackedNames {
-        try read { db in
-            var names = PackedNames()
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, uuid FROM package ORDER BY id")
-            while let row = try rows.next() {
-                names.append(String(row[0] as Int64))
-                try names.appendText(of: row, at: 1)
-            }
-            return names
+        try packedNamesInSlices(of: "uuid", select: "id, uuid", from: "package") { names, row in
+            names.append(String(row[0] as Int64))
+            try names.appendText(of: row, at: 1)
         }
     }
 
@@ -263,13 +259,35 @@ extension Catalog {
     public enum DigestKind: String, Sendable { case sha1, sha256 }
 
     public func distinctDigests(_ kind: DigestKind) throws -> PackedNames {
-        try read { db in
-            var names = PackedNames()
-            let rows = try Row.fetchCursor(db, sql: "SELECT DISTINCT \(kind.rawValue) FROM package ORDER BY 1")
-            while let row = try rows.next() { try names.appendText(of: row, at: 0) }
-            return names
+        try packedNamesInSlices(of: kind.rawValue, select: "DISTINCT \(kind.rawValue)", from: "package") { names, row in
+            try names.appendText(of: row, at: 0)
         }
     }
+
+    /// The names `select` gives for every row, ordered by `column` (of hex digits or uuids), read
+    /// as slices of `column`'s index on connections of their own at once: from a cold disk the
+    /// pages of an index filled in random order are random reads (see `searchReaders`).
+    private func packedNamesInSlices(of column: String, select: String, from table: String,
+                                     append: @escaping @Sendable (inout PackedNames, Row) throws -> Void) throws -> PackedNames {
+        let bounds = Self.hexSliceBounds
+        let parts = try onParallelThreads(bounds.count + 1) { slice in
+            try self.read { db in
+                let lower = slice == 0 ? "" : bounds[slice - 1]
+                let upper = slice == bounds.count ? nil : bounds[slice]
+                let range = upper == nil ? "\(column) >= ?" : "\(column) >= ? AND \(column) < ?"
+                let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                    SELECT \(select) FROM \(table) WHERE \(range) ORDER BY \(column)
+                    """), arguments: StatementArguments([lower] + (upper.map { [$0] } ?? [])))
+                var names = PackedNames()
+                while let row = try rows.next() { try append(&names, row) }
+                return names
+            }
+        }
+        return PackedNames(joining: parts)
+    }
+
+    /// Where the slices of a column of hex digits start: even shares for digits in either case.
+    static let hexSliceBounds = ["2", "4", "6", "8", "A", "C", "E", "a", "c", "e"]
 
     public func referencedDigests() throws -> Set<String> {
         try read { db in Set(try String.fetchAll(cached: db, sql: "SELECT DISTINCT sha256 FROM package")) }

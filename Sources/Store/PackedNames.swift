@@ -1,19 +1,35 @@
 import Foundation
 
-/// Many short names in one buffer, for the listings of by-id/, by-sha1/ and by-sha256/.
+/// Many short names in a few buffers, for the listings of by-id/, by-sha1/ and by-sha256/.
 ///
 /// A name of over 15 bytes (a uuid, a hex digest) is a heap String of its own, about 80 bytes
 /// with malloc's rounding; a million of them cost more than the daemon's whole memory target.
 /// Here a name costs its UTF-8 bytes plus one end offset, and is made a String only when read.
 public struct PackedNames: Sendable, RandomAccessCollection {
-    private var bytes: [UInt8] = []
-    /// `ends[i]` is where name i stops in `bytes`; name i starts where name i-1 stops.
-    private var ends: [Int] = []
+    private struct Segment: Sendable {
+        var bytes: [UInt8] = []
+        /// `ends[i]` is where name i stops in `bytes`; name i starts where name i-1 stops.
+        var ends: [Int] = []
+    }
+
+    /// Lists joined by `init(joining:)` keep their own buffers: copying a million names into
+    /// one would hold them twice at once.
+    private var segments: [Segment] = [Segment()]
+    /// `firstIndex[s]` is the index of segment s's first name.
+    private var firstIndex: [Int] = [0]
 
     public init() {}
 
     public init(_ names: some Sequence<String>) {
         for name in names { append(name) }
+    }
+
+    /// The names of `parts`, in order.
+    public init(joining parts: [PackedNames]) {
+        let filled = parts.flatMap(\.segments).filter { !$0.ends.isEmpty }
+        guard !filled.isEmpty else { return }
+        segments = filled
+        firstIndex = Array(filled.reduce(into: [0]) { $0.append($0.last! + $1.ends.count) }.dropLast())
     }
 
     public mutating func append(_ name: String) {
@@ -22,17 +38,31 @@ public struct PackedNames: Sendable, RandomAccessCollection {
     }
 
     public mutating func append(utf8: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: utf8)
-        ends.append(bytes.count)
+        let last = segments.count - 1
+        segments[last].bytes.append(contentsOf: utf8)
+        segments[last].ends.append(segments[last].bytes.count)
     }
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { ends.count }
+    public var endIndex: Int { firstIndex[firstIndex.count - 1] + segments[segments.count - 1].ends.count }
 
     public subscript(index: Int) -> String {
-        let start = index == 0 ? 0 : ends[index - 1]
-        return bytes.withUnsafeBufferPointer {
-            String(decoding: UnsafeBufferPointer(rebasing: $0[start..<ends[index]]), as: UTF8.self)
+        let segment = segments.count == 1 ? 0 : segmentHolding(index)
+        let ends = segments[segment].ends
+        let local = index - firstIndex[segment]
+        let start = local == 0 ? 0 : ends[local - 1]
+        return segments[segment].bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[start..<ends[local]]), as: UTF8.self)
         }
+    }
+
+    /// The last segment whose first name is at or before `index`.
+    private func segmentHolding(_ index: Int) -> Int {
+        var low = 0, high = firstIndex.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if firstIndex[middle] <= index { low = middle } else { high = middle - 1 }
+        }
+        return low
     }
 }

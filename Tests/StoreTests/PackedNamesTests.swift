@@ -15,23 +15,37 @@ final class PackedNamesTests: XCTestCase {
         XCTAssertTrue(PackedNames().isEmpty)
     }
 
+    func testJoinedListsKeepTheirNamesInOrder() {
+        let parts = [PackedNames(["a", "bc"]), PackedNames(), PackedNames(["", "déf"]), PackedNames(["g"])]
+        var joined = PackedNames(joining: parts)
+        XCTAssertEqual(Array(joined), ["a", "bc", "", "déf", "g"])
+        XCTAssertEqual(joined.count, 5)
+        XCTAssertEqual(joined[3], "déf")
+        joined.append("h")
+        XCTAssertEqual(Array(joined), ["a", "bc", "", "déf", "g", "h"])
+        XCTAssertEqual(Array(PackedNames(joining: [PackedNames(), PackedNames()])), [])
+        let many = (0..<50).map { PackedNames((0..<$0).map { "\($0)" }) }
+        XCTAssertEqual(Array(PackedNames(joining: many)), (0..<50).flatMap { (0..<$0).map { "\($0)" } })
+    }
+
     func testByIDNamesAreEachIDThenItsUUIDAndDigestsAreDistinctAndSorted() throws {
         let root = NSTemporaryDirectory() + "pkgfs-packed-test-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let repo = try Repository(root: root)
         var uploaded: [PkgfsModel.Package] = []
-        for (index, name) in ["a-1.0.bin", "b-1.0.bin", "c-1.0.bin"].enumerated() {
-            let session = try repo.beginUpload(fileName: name, uploader: "tester")
+        // Enough packages for their uuids and digests to fall into every slice of the listing.
+        for index in 0..<40 {
+            let session = try repo.beginUpload(fileName: "p\(index)-1.0.bin", uploader: "tester")
             // The first two share their bytes: one digest name for two packages.
-            let bytes = [UInt8](repeating: index < 2 ? 7 : 9, count: 100)
+            let bytes = [UInt8](repeating: UInt8(index < 2 ? 0 : index), count: 100)
             _ = try bytes.withUnsafeBytes { try session.write(at: 0, $0) }
             uploaded.append(try repo.finishUpload(session).package)
         }
-        let expected = uploaded.sorted { $0.id < $1.id }.flatMap { [String($0.id), $0.uuid] }
+        let expected = uploaded.sorted { $0.uuid < $1.uuid }.flatMap { [String($0.id), $0.uuid] }
         XCTAssertEqual(Array(try repo.catalog.idAndUUIDNames()), expected)
         let sha1 = Array(try repo.catalog.distinctDigests(.sha1))
         XCTAssertEqual(sha1, Set(uploaded.map(\.sha1)).sorted())
-        XCTAssertEqual(sha1.count, 2)
-        XCTAssertEqual(Array(try repo.catalog.distinctDigests(.sha256)).count, 2)
+        XCTAssertEqual(sha1.count, 39)
+        XCTAssertEqual(Array(try repo.catalog.distinctDigests(.sha256)), Set(uploaded.map(\.sha256)).sorted())
     }
 }
