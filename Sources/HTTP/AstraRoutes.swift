@@ -108,61 +108,22 @@ extension PkgfsHTTPServer {
             _ = try astraAccount(request, context: context, packageID: false)
             let query = request.uri.queryParameters
             let paging = try CollectionPaging { query.get($0) }
-            let repository = self.repository
-            let packages: [Package]
-            let more: Bool
+            let body = AstraCollectionBody(catalog: repository.catalog, paging: paging, logger: logger)
+            // The first batch is read before the status goes out: a catalog that fails then is
+            // still answered with a problem document.
+            let first: [Package]
             do {
-                (packages, more) = try await offload {
-                    // One more than asked for tells whether another page follows.
-                    var ids = try repository.catalog.packageIDs(after: paging.after, limit: paging.limit.map { $0 + 1 })
-                    let more = paging.limit.map { ids.count > $0 } ?? false
-                    if more { ids.removeLast() }
-                    return (try ids.compactMap { try repository.catalog.package(id: $0) }, more)
-                }
+                first = try await body.batch(after: paging.after, written: 0)
             } catch {
                 throw Problem(status: StatusMapping.status(error), type: 0, title: "Internal error", detail: "\(error)")
             }
-            var metadata: [String: Any] = [:]
-            if more, let last = packages.last { metadata["continue"] = String(last.id) }
-            if paging.count { metadata["count"] = packages.count }
-            let object: [String: Any] = ["items": packages.map(MetaDocument.astraResource), "metadata": metadata]
-            return JSONBody.response(object, status: .ok)
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: ResponseBody { writer in
+                                try await body.write(startingWith: first) { try await writer.write(ByteBuffer(bytes: $0)) }
+                                try await writer.finish(nil)
+                            })
         } catch {
             return problemResponse(error, correlationID: correlationID)
-        }
-    }
-}
-
-/// The collection's query parameters, as Astra's collections take them: `limit` (at most that
-/// many items; all without it), `continue` (the token a page's metadata gives when more follow)
-/// and `count=true` (the number of items returned, in the metadata).
-struct CollectionPaging {
-    let limit: Int?
-    let after: Int64
-    let count: Bool
-
-    /// `parameter` gives a query parameter's value by name.
-    init(_ parameter: (String) -> String?) throws(PkgfsHTTPServer.Problem) {
-        var invalid: [(name: String, reason: String)] = []
-        limit = parameter("limit").map { Int($0) ?? 0 }
-        if let limit, limit < 1 { invalid.append(("limit", "must be a whole number from 1")) }
-        switch parameter("continue").map({ Int64($0) }) {
-        case nil: after = 0
-        case let id??: after = max(id, 0)
-        case .some(nil):
-            after = 0
-            invalid.append(("continue", "must be the `continue` of a page's metadata"))
-        }
-        switch parameter("count")?.lowercased() {
-        case nil, "false": count = false
-        case "true": count = true
-        default:
-            count = false
-            invalid.append(("count", "must be true or false"))
-        }
-        if !invalid.isEmpty {
-            throw PkgfsHTTPServer.Problem(status: .badRequest, type: 6, title: "Invalid query parameters",
-                                          detail: "The supplied query parameters are invalid.", invalidParams: invalid)
         }
     }
 }

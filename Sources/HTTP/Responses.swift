@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PkgfsModel
 import PkgfsStore
 
 /// JSON bodies: sorted keys and unescaped slashes, as in the seeds' examples.
@@ -7,6 +8,12 @@ enum JSONBody {
     static func data(_ object: Any) -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]))
             ?? Data("{}".utf8)
+    }
+
+    /// A document pkgfs renders itself, in the same layout.
+    static func response(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.prettyPrinted() + [0x0A])))
     }
 
     static func response(_ object: Any, status: HTTPResponse.Status, contentType: String = "application/json",

@@ -5,7 +5,7 @@ extension JSONValue {
     public func prettyPrinted() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
-        write(into: &out, level: 0)
+        writePretty(into: &out, level: 0)
         return out
     }
 
@@ -17,7 +17,9 @@ extension JSONValue {
             .map(\.member)
     }
 
-    private func write(into out: inout [UInt8], level: Int) {
+    /// Appends the value as it prints nested `level` deep (its first line not indented: the
+    /// caller has written what comes before it on that line).
+    public func writePretty(into out: inout [UInt8], level: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
@@ -25,14 +27,14 @@ extension JSONValue {
         case .string(let text): Self.writeString(text, into: &out)
         case .array(let elements):
             writeContainer(open: "[", close: "]", count: elements.count, into: &out, level: level) { index, out in
-                elements[index].write(into: &out, level: level + 1)
+                elements[index].writePretty(into: &out, level: level + 1)
             }
         case .object(let members):
             let sorted = Self.sortedLikeFoundation(members)
             writeContainer(open: "{", close: "}", count: sorted.count, into: &out, level: level) { index, out in
                 Self.writeString(sorted[index].key, into: &out)
                 out.append(contentsOf: " : ".utf8)
-                sorted[index].value.write(into: &out, level: level + 1)
+                sorted[index].value.writePretty(into: &out, level: level + 1)
             }
         }
     }
@@ -51,7 +53,7 @@ extension JSONValue {
         out.append(UInt8(ascii: close))
     }
 
-    private static func indent(_ level: Int, into out: inout [UInt8]) {
+    public static func indent(_ level: Int, into out: inout [UInt8]) {
         out.append(contentsOf: repeatElement(0x20, count: 2 * level))
     }
 

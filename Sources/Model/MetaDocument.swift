@@ -101,16 +101,18 @@ extension MetaDocument {
     /// The Astra package resource (`application/astra-package`, version 1.0): `id` is the
     /// package's UUID; a bundle's manifest supplies its own Astra fields. Absent optional
     /// fields (`upgradableVersions` without a manifest) are left out rather than null.
-    public static func astraResource(_ package: Package) -> [String: Any] {
+    public static func astraResource(_ package: Package) -> JSONValue {
         var all = fields(package, downloadUrl: "")
         if package.format == .bundle, let details = package.formatDetailsJSON, let manifest = JSONValue.parse(details) {
             for key in astraManifestKeys { if let value = manifest[key] { all[key] = value } }
         }
-        var resource: [String: Any] = ["type": "application/astra-package", "version": "1.0", "id": package.uuid]
+        var resource: [(key: String, value: JSONValue)] = [
+            ("type", "application/astra-package"), ("version", "1.0"), ("id", .string(package.uuid)),
+        ]
         for key in astraResourceKeys {
-            if let value = all[key], value != .null { resource[key] = value.foundationObject }
+            if let value = all[key], value != .null { resource.append((key, value)) }
         }
-        return resource
+        return .object(resource)
     }
 
     static let astraResourceKeys = astraManifestKeys + ["packageState", "packageStateTransitions",

@@ -230,6 +230,15 @@ extension Catalog {
         }
     }
 
+    /// Whole packages with ids above `after`, in id order, at most `limit`: a collection read
+    /// one bounded batch at a time.
+    public func packages(after: Int64, limit: Int) throws -> [Package] {
+        try read { db in
+            try PackageRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM package WHERE id > ? ORDER BY id LIMIT ?"),
+                                       arguments: [after, limit]).map(\.package)
+        }
+    }
+
     public func package(id: Int64) throws -> Package? {
         try read { db in try PackageRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM package WHERE id = ?"), arguments: [id])?.package }
     }
