@@ -2,21 +2,12 @@ import Foundation
 import Logging
 @testable import PkgfsHTTP
 import PkgfsStore
+import TestSupport
 import XCTest
 
 /// The Astra packages collection's body, written a batch at a time: every package once, in
 /// pages that cross batches, in the layout Foundation's pretty printer gives the whole object.
-final class AstraCollectionTests: XCTestCase {
-    var root: String!
-
-    override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-collection-test-" + UUID().uuidString.prefix(8)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
+final class AstraCollectionTests: TemporaryRootTestCase {
     /// The body for these query parameters, parsed, and the number of chunks it came in.
     func collection(_ catalog: Catalog, _ query: [String: String]) async throws -> (json: [String: Any], chunks: Int) {
         let body = AstraCollectionBody(catalog: catalog, paging: try CollectionPaging { query[$0] },

@@ -1,21 +1,12 @@
 import Foundation
 import PkgfsModel
 @testable import PkgfsStore
+import TestSupport
 import XCTest
 
 /// search/<keyword> (OCP keyword semantics) through the distinct search terms and the
 /// per-column indexes, and the directory levels read by loose index scans.
-final class CatalogSearchTests: XCTestCase {
-    var root: String!
-
-    override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-search-test-" + UUID().uuidString.prefix(8)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
+final class CatalogSearchTests: TemporaryRootTestCase {
     @discardableResult
     func upload(_ repo: Repository, _ name: String, seed: UInt8) throws -> PkgfsModel.Package {
         let session = try repo.beginUpload(fileName: name, uploader: "tester")
@@ -173,16 +164,10 @@ final class CatalogSearchTests: XCTestCase {
     }
 }
 
-final class CatalogUpgradeTests: XCTestCase {
-    var root: String!
-
+final class CatalogUpgradeTests: TemporaryRootTestCase {
     override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-upgrade-test-" + UUID().uuidString.prefix(8)
+        try super.setUpWithError()
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
     }
 
     func testACatalogWithTheTrigramIndexGetsSearchTermsInstead() throws {

@@ -1,20 +1,11 @@
 import Foundation
 import PkgfsModel
 @testable import PkgfsStore
+import TestSupport
 import XCTest
 
 /// The store without a mount: uploads, deduplication, conflicts, deletes, recovery.
-final class RepositoryTests: XCTestCase {
-    var root: String!
-
-    override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-store-test-" + UUID().uuidString.prefix(8)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
+final class RepositoryTests: TemporaryRootTestCase {
     func upload(_ repo: Repository, _ name: String, _ bytes: [UInt8], chunks: [Range<Int>]? = nil) throws -> RegistrationOutcome {
         let session = try repo.beginUpload(fileName: name, uploader: "tester")
         for range in chunks ?? [0..<bytes.count] {

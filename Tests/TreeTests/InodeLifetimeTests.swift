@@ -3,21 +3,12 @@ import Logging
 import PkgfsFUSE
 import PkgfsStore
 @testable import PkgfsTree
+import TestSupport
 import XCTest
 
 /// Inode numbers live as long as the kernel holds them: memory follows the kernel's cache,
 /// not the size of the catalog (issue 8: RSS at a million packages).
-final class InodeLifetimeTests: XCTestCase {
-    var root: String!
-
-    override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-inode-test-" + UUID().uuidString.prefix(8)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
+final class InodeLifetimeTests: TemporaryRootTestCase {
     func makeTree() throws -> PackageTree {
         PackageTree.forTests(try Repository(root: root))
     }

@@ -3,21 +3,13 @@ import Logging
 import PkgfsFUSE
 import PkgfsStore
 @testable import PkgfsTree
+import TestSupport
 import XCTest
 
 /// The tree as plain Swift calls, no kernel involved (mountpoint-s3's reference style).
-final class PackageTreeTests: XCTestCase {
-    var root: String!
+final class PackageTreeTests: TemporaryRootTestCase {
     let owner = Caller(uid: 0, gid: 0, pid: 0)
     let stranger = Caller(uid: 4242, gid: 4242, pid: 0)
-
-    override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "pkgfs-tree-test-" + UUID().uuidString.prefix(8)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
-    }
 
     func makeTree() throws -> PackageTree {
         PackageTree.forTests(try Repository(root: root))
