@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "PkgfsStore",
                 dependencies: ["PkgfsModel", "PkgfsFormats",
                                .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/Store"),

@@ -47,13 +47,34 @@ public struct PackedNames: Sendable, RandomAccessCollection {
     public var endIndex: Int { firstIndex[firstIndex.count - 1] + segments[segments.count - 1].ends.count }
 
     public subscript(index: Int) -> String {
+        withUTF8(at: index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of name `index`.
+    public func withUTF8<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         let segment = segments.count == 1 ? 0 : segmentHolding(index)
         let ends = segments[segment].ends
         let local = index - firstIndex[segment]
         let start = local == 0 ? 0 : ends[local - 1]
-        return segments[segment].bytes.withUnsafeBufferPointer {
-            String(decoding: UnsafeBufferPointer(rebasing: $0[start..<ends[local]]), as: UTF8.self)
-        }
+        return segments[segment].bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[local]])) }
+    }
+
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return hasher.finalize()
+    }
+
+    public func hash(at index: Int) -> Int {
+        withUTF8(at: index) { Self.hash($0) }
+    }
+
+    public func equal(at index: Int, to bytes: UnsafeRawBufferPointer) -> Bool {
+        withUTF8(at: index) { $0.elementsEqual(bytes) }
+    }
+
+    public func equal(at first: Int, at second: Int) -> Bool {
+        withUTF8(at: second) { equal(at: first, to: $0) }
     }
 
     /// The last segment whose first name is at or before `index`.

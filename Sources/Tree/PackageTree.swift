@@ -79,6 +79,9 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     public func opendir(_ ino: UInt64) throws -> any DirectoryListing {
         guard let node = inodes.node(ino) else { throw FSError.notFound() }
         guard node.isDirectory else { throw FSError(ENOTDIR) }
+        if case let .searchDir(keyword) = node {
+            return TreeListing(tree: self, directory: ino, searchedFor: keyword, search: { try mapped { try self.search(keyword).hits } })
+        }
         if let makeNode = Self.indexNode(of: node) {
             return TreeListing(tree: self, directory: ino, names: { try mapped { try self.indexNames(of: node) } },
                                node: makeNode)

@@ -2,37 +2,34 @@ import Foundation
 import PkgfsStore
 
 /// The hits of one search/<keyword>/, newest first, findable by name (a lookup) and by id (the
-/// attributes and link target of a search link). The two indexes are made when first asked
-/// for: a plain `ls` of 130,000 hits needs neither, and making both took a tenth of its time.
+/// attributes and link target of a search link). The two tables are made when first asked
+/// for: a plain `ls` of 130,000 hits needs neither.
 final class SearchResult: @unchecked Sendable {
-    // @unchecked: `hits` is immutable; the indexes are guarded by `lock`.
-    let hits: [SearchHit]
+    // @unchecked: `hits` is immutable; the tables are guarded by `lock`.
+    let hits: SearchHits
     private let lock = NSLock()
-    private var byName: [String: Int]?
-    private var byID: [Int64: Int]?
+    private var byName: PositionTable?
+    private var byID: PositionTable?
 
-    init(_ hits: [SearchHit]) {
+    init(_ hits: SearchHits) {
         self.hits = hits
     }
 
+    /// The first hit listed under `name`.
     func hit(named name: String) -> SearchHit? {
-        lock.withLock { lookup(name, in: &byName) { $0.name } }
+        lock.withLock {
+            let table = byName ?? hits.nameTable()
+            byName = table
+            return hits.position(ofName: name, in: table).map { hits[$0] }
+        }
     }
 
     func hit(id: Int64) -> SearchHit? {
-        lock.withLock { lookup(id, in: &byID) { $0.id } }
-    }
-
-    /// Made on first use; where two hits share a key, the first, as in the listing. Call with `lock` held.
-    private func lookup<Key: Hashable>(_ key: Key, in index: inout [Key: Int]?,
-                                       keyedBy keyOf: (SearchHit) -> Key) -> SearchHit? {
-        if index == nil {
-            var built = [Key: Int](minimumCapacity: hits.count)
-            // Back to front, so that the first of two hits with one key is the one left.
-            for position in hits.indices.reversed() { built[keyOf(hits[position])] = position }
-            index = built
+        lock.withLock {
+            let table = byID ?? hits.idTable()
+            byID = table
+            return hits.position(ofID: id, in: table).map { hits[$0] }
         }
-        return index?[key].map { hits[$0] }
     }
 }
 
@@ -49,8 +46,13 @@ final class SearchMemo: @unchecked Sendable {
 
     private let lock = NSLock()
     private var entries = BoundedCache<String, Kept>(capacity: 2)
-    /// Bigger searches are not kept (about 150 bytes a hit).
-    static let maxHits = 150_000
+    private var keptAlone: String?
+    /// A search with more hits (about 100 bytes a hit with its tables) is kept alone.
+    private let keptAloneAbove: Int
+
+    init(keptAloneAbove: Int = 200_000) {
+        self.keptAloneAbove = keptAloneAbove
+    }
 
     func result(_ keyword: String, generation: UInt64) -> SearchResult? {
         lock.withLock {
@@ -59,9 +61,19 @@ final class SearchMemo: @unchecked Sendable {
         }
     }
 
+    /// Every search is kept, even one of every package: without it, each lookup of a name the
+    /// kernel has not cached was the whole search again (0.4 s each for 588,930 hits, so that
+    /// `ls -l` of them would have taken days).
     func store(_ keyword: String, _ result: SearchResult, readAt generation: UInt64) {
-        guard result.hits.count <= Self.maxHits else { return }
-        lock.withLock { entries.set(keyword, Kept(generation: generation, result: result)) }
+        lock.withLock {
+            if let alone = keptAlone { entries.remove(alone) }
+            keptAlone = nil
+            if result.hits.count > keptAloneAbove {
+                entries = BoundedCache(capacity: 2)
+                keptAlone = keyword
+            }
+            entries.set(keyword, Kept(generation: generation, result: result))
+        }
     }
 }
 

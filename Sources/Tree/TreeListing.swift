@@ -11,6 +11,8 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         /// The by-id/ and by-digest directories: a million names whose node follows from the
         /// name alone, so only the names are kept.
         case names(PackedNames, (String) -> Node)
+        /// search/<keyword>/: its hits, whose nodes are made as they are listed.
+        case hits(SearchHits, keyword: String)
     }
 
     private let tree: PackageTree
@@ -31,6 +33,12 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         self.read = { .names(try names(), node) }
     }
 
+    init(tree: PackageTree, directory: UInt64, searchedFor keyword: String, search: @escaping () throws -> SearchHits) {
+        self.tree = tree
+        self.directory = directory
+        self.read = { .hits(try search(), keyword: keyword) }
+    }
+
     func load() throws {
         try lock.withLock {
             guard let read else { return }
@@ -43,6 +51,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         switch lock.withLock({ children }) {
         case .nodes(let all): return all.count
         case .names(let all, _): return all.count
+        case .hits(let hits, _): return hits.count
         }
     }
 
@@ -55,6 +64,8 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         case .names(let all, let node):
             let name = all[index]
             return (name, node(name))
+        case .hits(let hits, let keyword):
+            return (hits.name(at: index), .searchLink(keyword, hits.id(at: index)))
         }
     }
 
