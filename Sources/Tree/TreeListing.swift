@@ -15,11 +15,39 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         case hits(SearchHits, keyword: String)
     }
 
+    /// The children once read, never changed after: each name of a page takes one reference to
+    /// it. Copying the enum itself out of the lock took a reference to every buffer of a search's
+    /// hits, twice a name (its count and its entry).
+    private final class Loaded {
+        let children: Children
+        let count: Int
+
+        init(_ children: Children) {
+            self.children = children
+            switch children {
+            case .nodes(let all): count = all.count
+            case .names(let all, _): count = all.count
+            case .hits(let hits, _): count = hits.count
+            }
+        }
+
+        func child(_ index: Int) -> (String, Node) {
+            switch children {
+            case .nodes(let all): return all[index]
+            case .names(let all, let node):
+                let name = all[index]
+                return (name, node(name))
+            case .hits(let hits, let keyword):
+                return (hits.name(at: index), .searchLink(keyword, hits.id(at: index)))
+            }
+        }
+    }
+
     private let tree: PackageTree
     private let directory: UInt64
     private let lock = NSLock()
     private var read: (() throws -> Children)?
-    private var children: Children = .nodes([])
+    private var loaded = Loaded(.nodes([]))
 
     init(tree: PackageTree, directory: UInt64, children: @escaping () throws -> [(String, Node)]) {
         self.tree = tree
@@ -42,31 +70,18 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     func load() throws {
         try lock.withLock {
             guard let read else { return }
-            children = try read()
+            loaded = Loaded(try read())
             self.read = nil
         }
     }
 
-    var count: Int {
-        switch lock.withLock({ children }) {
-        case .nodes(let all): return all.count
-        case .names(let all, _): return all.count
-        case .hits(let hits, _): return hits.count
-        }
-    }
+    var count: Int { lock.withLock { loaded }.count }
 
     /// Every listing may be cached: `packageChanged` invalidates the directories a change touches.
     var mayBeCached: Bool { true }
 
     private func child(_ index: Int) -> (String, Node) {
-        switch lock.withLock({ children }) {
-        case .nodes(let all): return all[index]
-        case .names(let all, let node):
-            let name = all[index]
-            return (name, node(name))
-        case .hits(let hits, let keyword):
-            return (hits.name(at: index), .searchLink(keyword, hits.id(at: index)))
-        }
+        lock.withLock { loaded }.child(index)
     }
 
     func entry(at index: Int) -> DirectoryEntry {
