@@ -67,6 +67,16 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         }
     }
 
+    /// A search link listed with its attributes (readdirplus), made from the hit the listing
+    /// holds: no lookup of the hit by id, no remembered link target.
+    func referencedEntry(forSearchHit hit: SearchHit, keyword: String, parent: UInt64) -> Entry {
+        let node = Node.searchLink(keyword, hit.id)
+        let ino = inodes.reference(node, parent: parent, name: hit.name)
+        let timeout = cacheTimeout(of: node)
+        return Entry(attributes: searchLinkAttributes(hit, base: baseAttributes(ino: ino)),
+                     entryTimeout: timeout, attributeTimeout: timeout)
+    }
+
     public func forget(_ ino: UInt64, count: UInt64) {
         inodes.forget(ino, count: count)
     }

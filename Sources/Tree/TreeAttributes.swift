@@ -5,11 +5,15 @@ import PkgfsStore
 
 /// Modes, sizes, owners and times of every node; symlink targets.
 extension PackageTree {
+    /// What every node shares: its number, owner and group, and the mount's time.
+    func baseAttributes(ino: UInt64) -> Attributes {
+        Attributes(ino: ino, mode: 0, uid: access.ownerUID, gid: access.managerGID ?? access.ownerGID, mtime: mountedAt)
+    }
+
     func attributes(of node: Node, ino: UInt64) throws -> Attributes {
-        let group = access.managerGID ?? access.ownerGID
         // With a manager group, its members get write permission where owners have it.
         let shared: UInt32 = access.managerGID == nil ? 0 : 0o020
-        var a = Attributes(ino: ino, mode: 0, uid: access.ownerUID, gid: group, mtime: mountedAt)
+        var a = baseAttributes(ino: ino)
         switch node {
         case .upload(let handle):
             guard let upload = handles.upload(handle) else { throw FSError.notFound("upload finished") }
@@ -54,16 +58,31 @@ extension PackageTree {
             a.nlink = 2
             a.mtime = listingClock.time
         } else if node.isSymlink {
+            if case let .searchLink(keyword, id) = node, let hit = knownSearchHit(keyword, id: id) {
+                return searchLinkAttributes(hit, base: a)
+            }
             guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFLNK) | 0o777
             a.size = Int64(target.utf8.count)
-            if case let .searchLink(keyword, id) = node, let hit = knownSearchHit(keyword, id: id) {
-                a.mtime = hit.createdAt
-            } else if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
+            if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
                 a.mtime = summary.createdAt
             }
         }
         return a
+    }
+
+    /// A search link's attributes, from its hit alone: the target is `searchLinkTarget(of:)`,
+    /// the time the upload's.
+    func searchLinkAttributes(_ hit: SearchHit, base: Attributes) -> Attributes {
+        var a = base
+        a.mode = UInt32(S_IFLNK) | 0o777
+        a.size = Int64(Self.searchLinkTarget(of: hit).utf8.count)
+        a.mtime = hit.createdAt
+        return a
+    }
+
+    static func searchLinkTarget(of hit: SearchHit) -> String {
+        "../../" + hit.location.path
     }
 
     /// Where a symlink points, relative to the directory holding it.
@@ -79,7 +98,7 @@ extension PackageTree {
             return try linkedPackage(node).map { "../" + $0.location.path }
         case let .searchLink(keyword, id):
             // The search just listed has the path: no package row to read.
-            if let hit = knownSearchHit(keyword, id: id) { return "../../" + hit.location.path }
+            if let hit = knownSearchHit(keyword, id: id) { return Self.searchLinkTarget(of: hit) }
             return try linkedPackage(node).map { "../../" + $0.location.path }
         case let .payload(id, path, _):
             return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget

@@ -91,7 +91,11 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     }
 
     func entryPlus(at index: Int) -> Entry? {
-        let (name, node) = child(index)
+        let loaded = lock.withLock { self.loaded }
+        if case let .hits(hits, keyword) = loaded.children {
+            return tree.referencedEntry(forSearchHit: hits[index], keyword: keyword, parent: directory)
+        }
+        let (name, node) = loaded.child(index)
         return try? tree.referencedEntry(for: node, parent: directory, name: name)
     }
 }
