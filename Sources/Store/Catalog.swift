@@ -13,7 +13,7 @@ public final class Catalog: Sendable {
         config.busyMode = .timeout(30)
         // A search reads `searchReaders` index ranges at once, by-id/ and the digest directories
         // `hexSliceBounds.count + 1`; requests that arrive meanwhile need readers too.
-        config.maximumReaderCount = Catalog.hexSliceBounds.count + 1 + 4
+        config.maximumReaderCount = max(Catalog.searchReaders, Catalog.hexSliceBounds.count + 1) + 4
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             db.add(function: SearchSchema.containsFunction)

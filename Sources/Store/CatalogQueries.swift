@@ -104,7 +104,7 @@ extension Catalog {
     /// keeping a String per name. In uuid order, from the uuid index (a table scan by id read
     /// every row's page), in slices (`packedNamesInSlices`).
     public func idAndUUIDNames() throws -> PackedNames {
-        try packedNamesInSlices(of: "uuid", select: "id, uuid", from: "package") { names, row in
+        try packedNamesInSlices(of: "uuid", select: "id, uuid") { names, row in
             names.append(String(row[0] as Int64))
             try names.appendText(of: row, at: 1)
         }
@@ -123,14 +123,6 @@ extension Catalog {
                 SELECT id FROM package ORDER BY createdAt \(order), id \(order) LIMIT ? OFFSET ?
                 """, arguments: [limit, offset])
             return (ids, try Int.fetchOne(cached: db, sql: "SELECT count(*) FROM package") ?? 0)
-        }
-    }
-
-    /// Package ids above `after`, in order, at most `limit` of them (all without one).
-    public func packageIDs(after: Int64, limit: Int?) throws -> [Int64] {
-        try read { db in
-            try Int64.fetchAll(cached: db, sql: "SELECT id FROM package WHERE id > ? ORDER BY id LIMIT ?",
-                               arguments: [after, limit ?? -1])
         }
     }
 
@@ -172,15 +164,15 @@ extension Catalog {
     public enum DigestKind: String, Sendable { case sha1, sha256 }
 
     public func distinctDigests(_ kind: DigestKind) throws -> PackedNames {
-        try packedNamesInSlices(of: kind.rawValue, select: "DISTINCT \(kind.rawValue)", from: "package") { names, row in
+        try packedNamesInSlices(of: kind.rawValue, select: "DISTINCT \(kind.rawValue)") { names, row in
             try names.appendText(of: row, at: 0)
         }
     }
 
-    /// The names `select` gives for every row, ordered by `column` (of hex digits or uuids), read
+    /// The names `select` gives for every package, ordered by `column` (of hex digits or uuids), read
     /// as slices of `column`'s index on connections of their own at once: from a cold disk the
     /// pages of an index filled in random order are random reads (see `searchReaders`).
-    private func packedNamesInSlices(of column: String, select: String, from table: String,
+    private func packedNamesInSlices(of column: String, select: String,
                                      append: @escaping @Sendable (inout PackedNames, Row) throws -> Void) throws -> PackedNames {
         let bounds = Self.hexSliceBounds
         let parts = try onParallelThreads(bounds.count + 1) { slice in
@@ -189,7 +181,7 @@ extension Catalog {
                 let upper = slice == bounds.count ? nil : bounds[slice]
                 let range = upper == nil ? "\(column) >= ?" : "\(column) >= ? AND \(column) < ?"
                 let rows = try Row.fetchCursor(db.cachedStatement(sql: """
-                    SELECT \(select) FROM \(table) WHERE \(range) ORDER BY \(column)
+                    SELECT \(select) FROM package WHERE \(range) ORDER BY \(column)
                     """), arguments: StatementArguments([lower] + (upper.map { [$0] } ?? [])))
                 var names = PackedNames()
                 while let row = try rows.next() { try append(&names, row) }

@@ -34,20 +34,8 @@ public struct PackageSummary: Sendable, Hashable {
     public var location: PackageLocation
 }
 
-/// What sorts newest upload first: by creation time, then id.
-public protocol Newest {
-    var createdAt: Double { get }
-    var id: Int64 { get }
-}
-
-extension PackageSummary: Newest {}
-
-func newestFirst<T: Newest>(_ left: T, _ right: T) -> Bool {
-    (left.createdAt, left.id) > (right.createdAt, right.id)
-}
-
 /// One package found by a search, as search/<keyword>/ lists it.
-public struct SearchHit: Sendable, Hashable, Newest {
+public struct SearchHit: Sendable, Hashable {
     public var id: Int64
     public var createdAt: Double
     public var location: PackageLocation

@@ -24,8 +24,6 @@ public struct SearchHits: Sendable, RandomAccessCollection {
         let version: String
     }
 
-    public init() {}
-
     /// The rows of `parts` (read by different threads), newest first.
     init(joining parts: [SearchHitsBuilder]) {
         var merged: [[UInt8]: UInt32] = [:]

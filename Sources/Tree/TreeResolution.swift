@@ -58,8 +58,8 @@ extension PackageTree {
         }
     }
 
-    /// The children of any directory but by-id/ and by-sha*/, which are listed by name alone
-    /// (`indexNames`; opendir chooses).
+    /// The children of any directory but by-id/, by-sha*/ and search/<keyword>/, whose listings
+    /// are made from their names or hits alone (opendir chooses).
     func children(of node: Node) throws -> [(String, Node)] {
         let catalog = repository.catalog
         switch node {
@@ -86,8 +86,6 @@ extension PackageTree {
             return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
         case .search:
             return []
-        case let .searchDir(keyword):
-            return try search(keyword).hits.map { ($0.name, .searchLink(keyword, $0.id)) }
         case let .filesDir(id):
             let members = try payloadChildren(of: node)
             let taken = Set(members.map(\.0))
