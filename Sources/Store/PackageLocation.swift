@@ -16,6 +16,14 @@ public struct PackageLocation: Sendable, Hashable {
         self.name = name
     }
 
+    /// Where `package` is filed: its fields made safe path components. A package whose name is
+    /// taken by another file is filed under its file name instead (`Repository.register`).
+    public init(of package: Package) {
+        self.init(type: PathComponent.safe(package.type), os: PathComponent.safe(package.operatingSystem),
+                  arch: PathComponent.safe(package.architecture), version: PathComponent.safe(package.version),
+                  name: PathComponent.safe(package.directoryName))
+    }
+
     /// Relative path from the mount root.
     public var path: String { "\(type)/\(os)/\(arch)/\(version)/\(name)" }
 }

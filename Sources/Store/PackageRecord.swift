@@ -85,11 +85,12 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
         createdBy = p.createdBy
         modifiedBy = p.modifiedBy
         formatDetails = p.formatDetailsJSON
-        dirType = PathComponent.safe(p.type)
-        dirOS = PathComponent.safe(p.operatingSystem)
-        dirArch = PathComponent.safe(p.architecture)
-        dirVersion = PathComponent.safe(p.version)
-        dirName = PathComponent.safe(p.directoryName)
+        let place = PackageLocation(of: p)
+        dirType = place.type
+        dirOS = place.os
+        dirArch = place.arch
+        dirVersion = place.version
+        dirName = place.name
     }
 
     var package: Package {

@@ -84,10 +84,10 @@ extension PackageTree {
         let gone = location != nil || old != nil
         if gone { payloadReaders.forget(ids) }
         // The directories whose listing now differs (listings are cached by the kernel too).
-        let place = location ?? (try? repository.catalog.summary(id: package.id))?.location
-        let listings: Set<Node> = place.map { p in
-            [.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch), .versionDir(p.type, p.os, p.arch, p.version)]
-        } ?? []
+        // Only the directories above the package's own matter, and they follow from its fields.
+        let p = location ?? PackageLocation(of: package)
+        let listings: Set<Node> = [.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch),
+                                   .versionDir(p.type, p.os, p.arch, p.version)]
         for place in inodes.places(where: { node in
             // A payload never changes while its package exists: only its going away matters.
             if let id = node.packageID, ids.contains(id) { return gone || !node.isPayload }
