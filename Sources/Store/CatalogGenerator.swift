@@ -48,12 +48,8 @@ extension Repository {
                 defer { try? db.execute(sql: "PRAGMA cache_size = -2000") }
                 var pending = try producer.produce(min(batchSize, count))
                 var produced = pending.count
-                // One prepared INSERT for every row. Its columns are the ones PackageRecord encodes
-                // (taken from the first record, not written out here); per row only the values are
-                // bound, which skips GRDB's per-insert SQL building and statement lookup.
-                let names = producer.columns.map { $0.quotedDatabaseIdentifier }.joined(separator: ", ")
-                let marks = Array(repeating: "?", count: producer.columns.count).joined(separator: ", ")
-                let insert = try db.makeStatement(sql: "INSERT INTO \(PackageRecord.databaseTableName) (\(names)) VALUES (\(marks))")
+                // One prepared INSERT for every row; per row only the values are bound.
+                let insert = try db.makeStatement(sql: PackageRecord.insertSQL)
                 while !pending.isEmpty {
                     // Make the next batch on another thread while this one is inserted.
                     let ahead = min(batchSize, count - produced)
@@ -109,8 +105,6 @@ private final class RowProducer: @unchecked Sendable {
     }
 
     private var packages: SyntheticPackages
-    /// The columns PackageRecord encodes, except `id` (SQLite assigns it); set by the first batch.
-    private(set) var columns: [String] = []
     private var ahead: Result<[Row], Error> = .success([])
 
     init(_ packages: SyntheticPackages) {
@@ -122,10 +116,7 @@ private final class RowProducer: @unchecked Sendable {
         rows.reserveCapacity(n)
         for _ in 0..<n {
             let record = PackageRecord(packages.next())
-            let values = try record.databaseDictionary
-            if columns.isEmpty { columns = values.keys.filter { $0 != "id" }.sorted() }
-            rows.append(Row(arguments: StatementArguments(columns.map { values[$0] ?? .null }),
-                            fileName: record.fileName))
+            rows.append(Row(arguments: StatementArguments(record.columnValues), fileName: record.fileName))
         }
         return rows
     }

@@ -224,7 +224,7 @@ extension Repository {
             }
             let adoption = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
             addedBlob = adoption.added
-            try record.insert(db)
+            try record.insertRow(db)
             try catalog.recordPayload(payload, container: container, packageID: record.id!, db)
             try Self.addReceipt(candidate.fileName, packageID: record.id!, db)
             try adoption.waitUntilDurable()
@@ -250,8 +250,8 @@ extension Repository {
     }
 
     static func addReceipt(_ fileName: String, packageID: Int64, _ db: Database) throws {
-        try db.execute(sql: "INSERT OR REPLACE INTO receipt (fileName, packageId) VALUES (?, ?)",
-                       arguments: [fileName, packageID])
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO receipt (fileName, packageId) VALUES (?, ?)")
+            .execute(arguments: [fileName, packageID])
     }
 
     private func log(_ outcome: RegistrationOutcome) {

@@ -56,6 +56,25 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
         dirType = row[24]; dirOS = row[25]; dirArch = row[26]; dirVersion = row[27]; dirName = row[28]
     }
 
+    /// The row's values in `columnOrder`.
+    var columnValues: [(any DatabaseValueConvertible)?] {
+        [id, uuid, fileName, name, fileExtension, size, sha1, sha256, type,
+         version, buildNumber, operatingSystem, architecture, format, epoch,
+         release, state, stateDetails, labels, createdAt, modifiedAt, createdBy,
+         modifiedBy, formatDetails, dirType, dirOS, dirArch, dirVersion, dirName]
+    }
+
+    /// An INSERT of every column in `columnOrder`; a nil `id` lets SQLite assign one.
+    static let insertSQL = "INSERT INTO \(databaseTableName) (\(columnOrder.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columnOrder.count).joined(separator: ", ")))"
+
+    /// Inserts the row with a prepared statement the connection keeps, and sets `id`.
+    /// GRDB's `insert` builds the row through Encodable and key paths on every call: about a
+    /// fifth of a 50 KiB upload's catalog work.
+    mutating func insertRow(_ db: Database) throws {
+        try db.cachedStatement(sql: Self.insertSQL).execute(arguments: StatementArguments(columnValues))
+        id = db.lastInsertedRowID
+    }
+
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }

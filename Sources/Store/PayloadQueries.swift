@@ -44,52 +44,44 @@ extension Catalog {
 
     // MARK: - writing (inside register's transaction)
 
-    /// Records the listing of a newly inserted package; multi-row INSERTs of `batch` rows.
+    /// Records the listing of a newly inserted package: multi-row INSERTs of `batch` rows, then
+    /// one row at a time. Both statements stay prepared on the writer's connection; compiling
+    /// one per upload cost more than running it for a package of a few files.
     func recordPayload(_ entries: [PayloadEntry]?, container: PayloadContainer?, packageID: Int64,
                        _ db: Database) throws {
         guard let entries, let container else { return }
-        try db.execute(sql: "INSERT INTO payload (packageId, container, entryCount) VALUES (?, ?, ?)",
-                       arguments: [packageID, container.rawValue, entries.count])
-        let columns = Self.payloadColumnList.count
-        let batch = 256
-        var full: Statement?
+        try db.cachedStatement(sql: "INSERT INTO payload (packageId, container, entryCount) VALUES (?, ?, ?)")
+            .execute(arguments: [packageID, container.rawValue, entries.count])
+        let batch = Self.payloadBatch
         var start = 0
         while start < entries.count {
             let rows = entries[start..<min(entries.count, start + batch)]
-            let statement: Statement
-            if rows.count == batch, let full {
-                statement = full
-            } else {
-                let placeholder = "(" + Array(repeating: "?", count: columns + 1).joined(separator: ",") + ")"
-                statement = try db.makeStatement(sql: """
-                    INSERT INTO payloadEntry (packageId, \(Self.payloadColumns))
-                    VALUES \(Array(repeating: placeholder, count: rows.count).joined(separator: ","))
-                    """)
-                if rows.count == batch { full = statement }
-            }
+            let statement = try db.cachedStatement(sql: rows.count == batch ? Self.payloadBatchInsert : Self.payloadRowInsert)
             var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(rows.count * (columns + 1))
+            values.reserveCapacity(rows.count * (Self.payloadColumnList.count + 1))
             for entry in rows {
                 let (parent, name) = Self.split(entry.path)
-                values.append(packageID)
-                values.append(entry.path)
-                values.append(parent)
-                values.append(name)
-                values.append(entry.kind.rawValue)
-                values.append(Int64(entry.mode))
-                values.append(entry.size)
-                values.append(entry.mtime)
-                values.append(entry.linkTarget)
-                values.append(entry.uid)
-                values.append(entry.gid)
-                values.append(entry.userName)
-                values.append(entry.groupName)
-                values.append(entry.archiveIndex)
-                values.append(entry.dataIndex)
+                values += [packageID, entry.path, parent, name, entry.kind.rawValue, Int64(entry.mode), entry.size,
+                           entry.mtime, entry.linkTarget, entry.uid, entry.gid, entry.userName, entry.groupName,
+                           entry.archiveIndex, entry.dataIndex]
+                if rows.count < batch {
+                    try statement.execute(arguments: StatementArguments(values))
+                    values.removeAll(keepingCapacity: true)
+                }
             }
-            try statement.execute(arguments: StatementArguments(values))
+            if rows.count == batch { try statement.execute(arguments: StatementArguments(values)) }
             start += rows.count
         }
+    }
+
+    private static let payloadBatch = 256
+    private static let payloadRowInsert = payloadInsertSQL(rows: 1)
+    private static let payloadBatchInsert = payloadInsertSQL(rows: payloadBatch)
+
+    private static func payloadInsertSQL(rows: Int) -> String {
+        let placeholder = "(" + Array(repeating: "?", count: payloadColumnList.count + 1).joined(separator: ",") + ")"
+        return "INSERT INTO payloadEntry (packageId, \(payloadColumns)) VALUES "
+            + Array(repeating: placeholder, count: rows).joined(separator: ",")
     }
 
     // MARK: - plumbing

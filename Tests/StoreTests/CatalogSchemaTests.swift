@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import XCTest
+import PkgfsModel
 @testable import PkgfsStore
 
 /// Package rows are decoded by position; this holds the positions to the migrated schema.
@@ -18,6 +19,29 @@ final class CatalogSchemaTests: XCTestCase {
         // last commits at a power loss).
         let writer = try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
         XCTAssertEqual(writer, 2)
+    }
+
+    func testARowInsertedByPositionReadsBackWhole() throws {
+        let root = NSTemporaryDirectory() + "pkgfs-schema-" + UUID().uuidString.prefix(8).lowercased()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let repository = try Repository(root: root)
+        defer { repository.releaseLock() }
+        // Every field set, and no two string fields alike, so a value in the wrong column shows.
+        var package = PkgfsModel.Package(
+            name: "demo", fileName: "demo-2.1-3.el9.aarch64.rpm", fileExtension: "rpm", size: 4321,
+            sha1: String(repeating: "1", count: 40), type: "DEMO_PACKAGE", version: "2.1", buildNumber: "3.el9",
+            operatingSystem: "el9", architecture: "aarch64", uuid: "0b7e1c2a-3d4f-4a5b-8c6d-7e8f9a0b1c2d",
+            sha256: String(repeating: "2", count: 64), format: .rpm, epoch: 7, release: "3.el9", state: .available,
+            stateDetails: [StateDetail(type: "t", title: "a title", detail: "a detail")],
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000.25),
+            modifiedAt: Date(timeIntervalSince1970: 1_700_000_001.5), createdBy: "uploader", modifiedBy: "changer",
+            formatDetailsJSON: #"{"rpm":true}"#)
+        package.labels = [Label(name: "team", value: "storage")]
+        var record = PackageRecord(package)
+        try repository.catalog.pool.write { db in try record.insertRow(db) }
+        package.id = try XCTUnwrap(record.id)
+        XCTAssertEqual(try repository.catalog.package(id: package.id), package)
+        XCTAssertEqual(try repository.catalog.allSummaries().first?.location, PackageLocation(of: package))
     }
 
     func testPackageRowsDecodeByTheMigratedColumnOrder() throws {

@@ -65,6 +65,12 @@ final class PayloadCatalogTests: XCTestCase {
         XCTAssertEqual(children.count, 1001)
         XCTAssertEqual(children.map(\.path), children.map(\.path).sorted())
         XCTAssertEqual(try repository.catalog.payloadEntry(packageID: package.id, path: "d/f777")?.size, 4)
+        // Rows of full batches and rows inserted one by one hold every field.
+        let listed = try listPayload(path: repository.blobPath(of: package), container: .tar)
+        XCTAssertEqual(listed.count, 1002)
+        for entry in listed {
+            XCTAssertEqual(try repository.catalog.payloadEntry(packageID: package.id, path: entry.path), entry)
+        }
     }
 
     func testAPlainFileHasNoPayload() throws {
