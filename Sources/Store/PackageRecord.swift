@@ -75,10 +75,6 @@ struct PackageRecord: Codable, FetchableRecord, MutablePersistableRecord {
         id = db.lastInsertedRowID
     }
 
-    mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
-
     init(_ p: Package) {
         id = p.id == 0 ? nil : p.id
         uuid = p.uuid
