@@ -195,6 +195,10 @@ extension Repository {
         var committed = false
         defer { if addedBlob && !committed { removeBlobIfUnreferenced(candidate.sha256) } }
         let outcome = try catalog.exclusive({ db -> RegistrationOutcome in
+            // The blob first, so that its directory's sync runs while the rows are looked up and
+            // inserted (a refused upload then removes it again, in the `defer` above).
+            let adoption = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
+            addedBlob = adoption.added
             var record = PackageRecord(candidate)
             let outcome: RegistrationOutcome
             if let existing = try catalog.existing(fileName: candidate.fileName, db) {
@@ -204,7 +208,6 @@ extension Repository {
                         throw StoreError.conflict(
                             "\(candidate.fileName) already exists as an available package with sha256 \(old.sha256); the upload has sha256 \(candidate.sha256). Delete the existing package first or upload under another name")
                     }
-                    unlink(temporaryPath)
                     try Self.addReceipt(candidate.fileName, packageID: existing.id!, db)
                     return .alreadyPresent(old)
                 }
@@ -222,8 +225,6 @@ extension Repository {
                     throw StoreError.conflict("\(record.location.path) is already taken by another package")
                 }
             }
-            let adoption = try blobs.adopt(temporaryPath: temporaryPath, sha256: candidate.sha256)
-            addedBlob = adoption.added
             try record.insertRow(db)
             try catalog.recordPayload(payload, container: container, packageID: record.id!, db)
             try Self.addReceipt(candidate.fileName, packageID: record.id!, db)
