@@ -53,25 +53,28 @@ extension Catalog {
         try db.cachedStatement(sql: "INSERT INTO payload (packageId, container, entryCount) VALUES (?, ?, ?)")
             .execute(arguments: [packageID, container.rawValue, entries.count])
         let batch = Self.payloadBatch
-        var start = 0
-        while start < entries.count {
-            let rows = entries[start..<min(entries.count, start + batch)]
-            let statement = try db.cachedStatement(sql: rows.count == batch ? Self.payloadBatchInsert : Self.payloadRowInsert)
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(rows.count * (Self.payloadColumnList.count + 1))
-            for entry in rows {
-                let (parent, name) = Self.split(entry.path)
-                values += [packageID, entry.path, parent, name, entry.kind.rawValue, Int64(entry.mode), entry.size,
-                           entry.mtime, entry.linkTarget, entry.uid, entry.gid, entry.userName, entry.groupName,
-                           entry.archiveIndex, entry.dataIndex]
-                if rows.count < batch {
-                    try statement.execute(arguments: StatementArguments(values))
-                    values.removeAll(keepingCapacity: true)
-                }
-            }
-            if rows.count == batch { try statement.execute(arguments: StatementArguments(values)) }
-            start += rows.count
+        let inBatches = entries.count - entries.count % batch
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(batch * (Self.payloadColumnList.count + 1))
+        for start in stride(from: 0, to: inBatches, by: batch) {
+            for entry in entries[start..<start + batch] { Self.appendRow(of: entry, packageID: packageID, to: &values) }
+            try db.cachedStatement(sql: Self.payloadBatchInsert).execute(arguments: StatementArguments(values))
+            values.removeAll(keepingCapacity: true)
         }
+        for entry in entries[inBatches...] {
+            Self.appendRow(of: entry, packageID: packageID, to: &values)
+            try db.cachedStatement(sql: Self.payloadRowInsert).execute(arguments: StatementArguments(values))
+            values.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// One payloadEntry row's values, in the order of `payloadInsertSQL`.
+    private static func appendRow(of entry: PayloadEntry, packageID: Int64,
+                                  to values: inout [(any DatabaseValueConvertible)?]) {
+        let (parent, name) = split(entry.path)
+        values += [packageID, entry.path, parent, name, entry.kind.rawValue, Int64(entry.mode), entry.size,
+                   entry.mtime, entry.linkTarget, entry.uid, entry.gid, entry.userName, entry.groupName,
+                   entry.archiveIndex, entry.dataIndex]
     }
 
     private static let payloadBatch = 256
