@@ -3,13 +3,12 @@ import GRDB
 import XCTest
 import PkgfsModel
 @testable import PkgfsStore
+import TestSupport
 
 /// Package rows are decoded by position; this holds the positions to the migrated schema.
 /// And the catalog's settings that durability rests on.
-final class CatalogSchemaTests: XCTestCase {
+final class CatalogSchemaTests: TemporaryRootTestCase {
     func testEveryCommitSyncsTheWriteAheadLog() throws {
-        let root = NSTemporaryDirectory() + "pkgfs-schema-" + UUID().uuidString.prefix(8).lowercased()
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let repository = try Repository(root: root)
         defer { repository.releaseLock() }
         let pool = repository.catalog.pool
@@ -22,8 +21,6 @@ final class CatalogSchemaTests: XCTestCase {
     }
 
     func testARowInsertedByPositionReadsBackWhole() throws {
-        let root = NSTemporaryDirectory() + "pkgfs-schema-" + UUID().uuidString.prefix(8).lowercased()
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let repository = try Repository(root: root)
         defer { repository.releaseLock() }
         // Every field set, and no two string fields alike, so a value in the wrong column shows.
@@ -45,8 +42,6 @@ final class CatalogSchemaTests: XCTestCase {
     }
 
     func testPackageRowsDecodeByTheMigratedColumnOrder() throws {
-        let root = NSTemporaryDirectory() + "pkgfs-schema-" + UUID().uuidString.prefix(8).lowercased()
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let repository = try Repository(root: root)
         defer { repository.releaseLock() }
         let catalog = repository.catalog
