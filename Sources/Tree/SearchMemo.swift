@@ -45,7 +45,9 @@ final class SearchMemo: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var entries = BoundedCache<String, Kept>(capacity: 2)
+    /// The last searches kept, unless one is kept alone.
+    private static let kept = 2
+    private var entries = BoundedCache<String, Kept>(capacity: kept)
     private var keptAlone: String?
     /// A search with more hits (about 100 bytes a hit with its tables) is kept alone.
     private let keptAloneAbove: Int
@@ -69,7 +71,7 @@ final class SearchMemo: @unchecked Sendable {
             if let alone = keptAlone { entries.remove(alone) }
             keptAlone = nil
             if result.hits.count > keptAloneAbove {
-                entries = BoundedCache(capacity: 2)
+                entries = BoundedCache(capacity: Self.kept)
                 keptAlone = keyword
             }
             entries.set(keyword, Kept(generation: generation, result: result))
