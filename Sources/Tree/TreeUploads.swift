@@ -49,6 +49,13 @@ extension PackageTree {
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {
         switch handles.get(handle) {
         case .upload(let upload)?:
+            // `cat x > incoming/x`, `dd of=`: the shell opens the file, moves it to descriptor 1
+            // with dup2 and closes the first descriptor, a flush before any byte arrives (and an
+            // error there is ignored). Only the last close (release) registers an upload that is
+            // still empty, so `touch incoming/x` still fails here and ends `corrupt`.
+            if !upload.isFinished && upload.session.size == 0 {
+                throw FSError(EIO, "\(upload.name): no bytes written yet; an empty upload is registered as corrupt when its last descriptor closes")
+            }
             try finish(upload, caller: caller).get()
         case .stateWrite(let write)?:
             try applyState(write)

@@ -154,7 +154,31 @@ final class UploadTests: XCTestCase {
         let m = try MountedStore.make(self)
         let touch = m.sh("touch $M/incoming/empty-1.0-1.el7.x86_64.tar.gz")
         XCTAssertFalse(touch.ok, "an empty upload fails on close")
-        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/1.0/empty-1.0-1.el7.x86_64/state").stdout, "corrupt\n")
+        // Registered by the release that follows close() (the kernel sends it afterwards).
+        let state = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/empty-1.0-1.el7.x86_64/state"
+        XCTAssertTrue(m.waitUntil(timeout: 10) { m.sh("test -e \(state)").ok })
+        XCTAssertEqual(m.sh("cat \(state)").stdout, "corrupt\n")
+        let details = m.sh("jq -r '.packageStateDetails[0].title' $M/GENERIC_PACKAGE/el7/x86_64/1.0/empty-1.0-1.el7.x86_64/meta.json")
+        XCTAssertEqual(details.trimmed, "Empty upload")
+    }
+
+    /// `cat x > incoming/x`, `dd of=incoming/x` and `curl > incoming/x` close a duplicate of the
+    /// descriptor before the first byte: the upload goes on and the last close registers it.
+    func testUploadThroughShellRedirectionAndDd() throws {
+        let m = try MountedStore.make(self)
+        let rpm = try TestPackages.rpm(name: "redirected", version: "1.0", release: "1.el7", in: m.root)
+        let name = (rpm as NSString).lastPathComponent
+        XCTAssertTrue(m.sh("cat \(Shell.quote(rpm)) > $M/incoming/\(name)").ok)
+        let dir = "$M/incoming/\(name)/"
+        XCTAssertEqual(m.sh("cat \(dir)state").stdout, "available\n")
+        XCTAssertTrue(m.sh("cmp \(Shell.quote(rpm)) \(dir)\(name)").ok)
+
+        // Odd write sizes across the point where a plain file's bytes start to bypass the page cache.
+        _ = TestPackages.randomFile("\(m.root)/plain-2.0.bin", size: 9 << 20 | 123)
+        XCTAssertTrue(m.sh("dd if=plain-2.0.bin of=$M/incoming/plain-2.0.bin bs=777 status=none").ok)
+        XCTAssertTrue(m.sh("cmp plain-2.0.bin $M/incoming/plain-2.0.bin/plain-2.0.bin").ok)
+        XCTAssertEqual(m.sh("jq -r .sha1 $M/incoming/plain-2.0.bin/meta.json").trimmed,
+                       m.sh("sha1sum < plain-2.0.bin").stdout.split(separator: " ").first.map(String.init))
     }
 
     func testRemountFindsEverythingAgain() throws {
