@@ -38,7 +38,6 @@ final class BackgroundSync: @unchecked Sendable {
         done.wait()
         done.signal()
         guard failure != 0 else { return }
-        throw failure == ENOSPC || failure == EDQUOT ? StoreError.noSpace("no space left to make \(what) durable")
-                                                     : StoreError.io("cannot make \(what) durable", errno: failure)
+        throw StoreError.failed(failure, "making \(what) durable")
     }
 }

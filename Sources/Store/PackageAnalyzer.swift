@@ -242,9 +242,15 @@ struct Sniffed {
     let container: PayloadContainer
     let describe: String
 
+    /// How many first bytes `init(head:)` looks at.
+    static let headLength = 512
+
     init(path: String) throws {
         let reader = try FileBytes(path: path)
-        let head = try reader.read(at: 0, length: min(reader.count, 512))
+        self.init(head: try reader.read(at: 0, length: min(reader.count, Self.headLength)))
+    }
+
+    init(head: [UInt8]) {
         func starts(_ magic: [UInt8], at offset: Int = 0) -> Bool {
             head.count >= offset + magic.count && Array(head[offset..<(offset + magic.count)]) == magic
         }

@@ -20,6 +20,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(m): \(String(cString: strerror(e)))"
         }
     }
+
+    /// A failed write or sync: a full disk or quota is `noSpace`, anything else `io`.
+    static func failed(_ e: Int32, _ doing: String) -> StoreError {
+        e == ENOSPC || e == EDQUOT ? .noSpace("no space left \(doing)") : .io("\(doing) failed", errno: e)
+    }
 }
 
 #if canImport(Glibc)

@@ -19,6 +19,10 @@ public final class UploadSession: @unchecked Sendable {
     /// Bytes before this offset have been handed to the disk (`startWriteback`).
     private var writebackStart: Int64 = 0
     private var expected: [String: String] = [:]
+    /// Writes the in-order bytes past `directFrom` when the upload is a plain file (decided from
+    /// its first bytes); nil before that point, for other uploads, and once bytes come out of order.
+    private var direct: DirectWriter?
+    private var mayWriteDirect = false
     /// The first write or truncate that failed (a full disk, say): the bytes on disk are not
     /// the bytes sent, so the upload can only fail; later writes and the seal report it.
     private var failure: StoreError?
@@ -44,16 +48,23 @@ public final class UploadSession: @unchecked Sendable {
         lock.withLock { length }
     }
 
+    /// Whether appended bytes go past the page cache now (for tests).
+    var writesDirect: Bool {
+        lock.withLock { direct != nil }
+    }
+
+    /// Where a plain file's bytes start to go past the page cache (`DirectWriter`): smaller
+    /// uploads never do, and the head stays cached for the analysis that reads it.
+    static let directFrom: Int64 = 8 << 20
+
     public func write(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try lock.withLock {
             if let failure { throw failure }
-            let e = pwriteFully(fd, bytes, at: offset)
-            if e != 0 {
-                let error = e == ENOSPC || e == EDQUOT ? StoreError.noSpace("no space left while writing \(fileName)")
-                                                       : StoreError.io("writing \(fileName) failed", errno: e)
-                failure = error
-                throw error
+            if offset == 0 && length == 0 {
+                mayWriteDirect = bytes.count >= Sniffed.headLength
+                    && Sniffed(head: Array(bytes.prefix(Sniffed.headLength))).format == .file
             }
+            try recordingFailure { try store(bytes, at: offset) }
             if inOrder && offset == hashedLength {
                 digests.update(bytes)
                 hashedLength += Int64(bytes.count)
@@ -66,11 +77,58 @@ public final class UploadSession: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` (under `lock`); the error it throws stays the upload's failure: the bytes on
+    /// disk are no longer the bytes sent.
+    private func recordingFailure(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as StoreError {
+            failure = error
+            throw error
+        }
+    }
+
+    /// Puts the bytes on disk: appended bytes of a plain file past `directFrom` through `direct`,
+    /// everything else through the page cache.
+    private func store(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        let appending = inOrder && offset == length && offset == hashedLength
+        if let direct {
+            if appending { return try direct.append(bytes) }
+            try endDirectWrites()
+        } else if appending && mayWriteDirect && offset <= Self.directFrom && offset + Int64(bytes.count) > Self.directFrom {
+            let head = Int(max(0, Self.directFrom - offset))
+            try writeThroughCache(UnsafeRawBufferPointer(rebasing: bytes[..<head]), at: offset)
+            if let writer = DirectWriter(path: temporaryPath, from: Self.directFrom, of: fileName) {
+                // The head goes to the disk now rather than with the fsync at seal.
+                _ = startWritingBack(fd, 0, Self.directFrom, syncFileRangeWrite)
+                direct = writer
+                return try writer.append(UnsafeRawBufferPointer(rebasing: bytes[head...]))
+            }
+            mayWriteDirect = false
+            return try writeThroughCache(UnsafeRawBufferPointer(rebasing: bytes[head...]), at: Self.directFrom)
+        }
+        try writeThroughCache(bytes, at: offset)
+    }
+
+    private func writeThroughCache(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        let e = pwriteFully(fd, bytes, at: offset)
+        if e != 0 { throw StoreError.failed(e, "writing \(fileName)") }
+    }
+
+    /// Back to the page cache for good: waits for the direct writes and writes what they had
+    /// not taken yet.
+    private func endDirectWrites() throws {
+        guard let writer = direct else { return }
+        direct = nil
+        mayWriteDirect = false
+        try writer.finish(writingRestTo: fd)
+    }
+
     /// Every 32 MiB, asks the kernel to start writing what came before (without waiting), so the
     /// disk works while the upload streams in and the fsync at close finds little left to do.
     private func startWriteback() {
         let window: Int64 = 32 << 20
-        guard length - writebackStart >= window else { return }
+        guard direct == nil, length - writebackStart >= window else { return }
         _ = startWritingBack(fd, writebackStart, length - writebackStart, syncFileRangeWrite)
         writebackStart = length
     }
@@ -78,6 +136,7 @@ public final class UploadSession: @unchecked Sendable {
     public func truncate(to newLength: Int64) throws {
         try lock.withLock {
             if let failure { throw failure }
+            try recordingFailure(endDirectWrites)
             guard ftruncate(fd, off_t(newLength)) == 0 else {
                 let error = StoreError.io("truncating \(fileName) failed", errno: errno)
                 failure = error
@@ -105,6 +164,7 @@ public final class UploadSession: @unchecked Sendable {
         try lock.withLock {
             // A write that failed leaves a file that is not what was sent: never register it.
             if let failure { throw failure }
+            try recordingFailure(endDirectWrites)
             if !inOrder || hashedLength != length {
                 try rehashFromFile()
             }

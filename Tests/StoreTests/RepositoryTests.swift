@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import PkgfsFormats
 import PkgfsModel
 @testable import PkgfsStore
 import TestSupport
@@ -29,6 +31,55 @@ final class RepositoryTests: TemporaryRootTestCase {
         XCTAssertEqual(inOrder.size, 300_000)
         XCTAssertEqual(try repo.sha256OfFile(repo.blobPath(of: inOrder)), inOrder.sha256)
         XCTAssertEqual(repo.blobs.allDigests(), [inOrder.sha256], "same bytes stored once")
+    }
+
+    /// A plain file's bytes past `UploadSession.directFrom` bypass the page cache (`DirectWriter`);
+    /// whatever the writes, the blob holds exactly the bytes sent: odd sizes across that point,
+    /// a rewrite of earlier bytes and a truncate while direct writes are under way.
+    func testBytesPastTheDirectPointAreStoredWhateverTheWrites() throws {
+        let repo = try Repository(root: root)
+        let count = Int(UploadSession.directFrom) + (2 << 20) + 4567
+        func check(_ seed: UInt8, _ name: String, _ writes: (UploadSession, [UInt8]) throws -> Void) throws {
+            let bytes = bytesOf(seed, count: count)
+            let session = try repo.beginUpload(fileName: name, uploader: "tester")
+            try writes(session, bytes)
+            let package = try repo.finishUpload(session).package
+            XCTAssertEqual(package.state, .available, name)
+            XCTAssertEqual(package.size, Int64(count), name)
+            XCTAssertEqual(package.sha256, Hex.string(SHA256.hash(data: bytes)), name)
+            let stored = try XCTUnwrap(FileManager.default.contents(atPath: repo.blobPath(of: package)), name)
+            XCTAssertTrue(stored.elementsEqual(bytes), "\(name): the blob differs from the bytes sent")
+        }
+        func write(_ session: UploadSession, _ bytes: [UInt8], _ range: Range<Int>, step: Int) throws {
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: step) {
+                let chunk = start..<min(start + step, range.upperBound)
+                _ = try bytes[chunk].withUnsafeBytes { try session.write(at: Int64(start), $0) }
+            }
+        }
+        let past = Int(UploadSession.directFrom) + (1 << 20) + 5
+        try check(11, "odd-1.0.bin") { session, bytes in try write(session, bytes, 0..<count, step: 300_001) }
+        try check(12, "rewritten-1.0.bin") { session, bytes in
+            try write(session, bytes, 0..<past, step: 1 << 20)
+            XCTAssertTrue(session.writesDirect, "a plain file past directFrom")
+            try write(session, bytes, 4096..<8192, step: 4096)
+            XCTAssertFalse(session.writesDirect, "back to the page cache once bytes come out of order")
+            try write(session, bytes, past..<count, step: 1 << 20)
+        }
+        try check(13, "truncated-1.0.bin") { session, bytes in
+            try write(session, bytes, 0..<past, step: 65_536)
+            XCTAssertTrue(session.writesDirect)
+            try session.truncate(to: Int64(past - 70_000))
+            try write(session, bytes, (past - 70_000)..<count, step: 65_536)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root + "/tmp"), [])
+
+        // An RPM, a tar, a compressed file: their analysis reads the bytes back, from the cache.
+        let session = try repo.beginUpload(fileName: "archive-1.0.tar.gz", uploader: "tester")
+        var gzip = bytesOf(14, count: count)
+        gzip[0] = 0x1F; gzip[1] = 0x8B
+        try write(session, gzip, 0..<count, step: 1 << 20)
+        XCTAssertFalse(session.writesDirect, "content that is parsed stays in the page cache")
+        _ = try repo.finishUpload(session)
     }
 
     func testSameNameSameBytesIsIdempotentOtherBytesConflict() throws {
