@@ -2,7 +2,8 @@ import Foundation
 
 /// Random-access bytes a parser reads from: a stored blob, a file, or memory.
 /// Parsers never trust a length read from the input; they ask for exactly the bytes
-/// they need and get `FormatError.truncated` when the source ends first.
+/// they need and get `FormatError.truncated` when the source ends first. `read` may be called
+/// from several threads at once (an RPM's digests are checked in two passes side by side).
 public protocol ByteReader: Sendable {
     /// Total number of bytes available.
     var count: Int { get }

@@ -37,7 +37,8 @@ extension RPMPackage {
     public static let digestChunkSize = 1 << 20
 
     /// Checks every digest the package records against the bytes of `reader` (the same file
-    /// the package was parsed from), in one streaming pass in 1 MiB chunks:
+    /// the package was parsed from), streamed in 1 MiB chunks (the payload digest's pass and the
+    /// MD5's at once):
     /// - header SHA-256 and SHA-1 (signature header) over the main header, magic to end;
     /// - the payload digest (PAYLOADDIGEST, algorithm PAYLOADDIGESTALGO) over the compressed
     ///   payload, from ``payloadOffset`` to the end of the input;
@@ -121,17 +122,27 @@ extension RPMPackage {
 
         try stream(headerOffset..<payloadOffset) { chunk in
             for i in headerChecks.indices { headerChecks[i].hasher?.update(chunk) }
-            md5Check?.hasher?.update(chunk)
         }
         for c in headerChecks { try finish(c) }
-        if payloadChecks.contains(where: { $0.hasher != nil }) || md5Check?.hasher != nil {
-            try stream(payloadOffset..<end) { chunk in
-                for i in payloadChecks.indices { payloadChecks[i].hasher?.update(chunk) }
-                md5Check?.hasher?.update(chunk)
+        // The payload digest and the MD5 (header + payload) are two passes at once, one per CPU:
+        // each alone is as long as the file, and MD5 is the slower.
+        let (payloadHashed, md5Hashed) = try bothAtOnce({ () throws -> [Check] in
+            var checks = payloadChecks
+            if checks.contains(where: { $0.hasher != nil }) {
+                try stream(payloadOffset..<end) { chunk in
+                    for i in checks.indices { checks[i].hasher?.update(chunk) }
+                }
             }
-        }
-        for c in payloadChecks { try finish(c) }
-        if let c = md5Check { try finish(c) }
+            return checks
+        }, { () throws -> Check? in
+            var check = md5Check
+            if check?.hasher != nil {
+                try stream(headerOffset..<end) { chunk in check?.hasher?.update(chunk) }
+            }
+            return check
+        })
+        for c in payloadHashed { try finish(c) }
+        if let c = md5Hashed { try finish(c) }
 
         if let alt = payloadDigestsAlt.first {
             let algo = payloadDigestAlgorithm ?? RPMDigestAlgorithm(rawValue: 0)
