@@ -139,6 +139,26 @@ final class RPMPackageTests: XCTestCase {
         }
     }
 
+    /// The MD5 pass beside the payload digest's (as for packages of 4 MiB and more) finds what
+    /// the sequential passes find: every digest verified, and a damaged payload refused.
+    func testDigestsCheckedInParallelPassesGiveTheSameAnswers() throws {
+        for fx in try Kit.fixtures().all {
+            let p = try fx.package()
+            let sequential = try p.verifyDigests(reader: fx.reader, parallelFrom: .max)
+            let parallel = try p.verifyDigests(reader: Kit.RecordingReader(base: fx.reader), parallelFrom: 0)
+            XCTAssertEqual(parallel.map(\.kind), sequential.map(\.kind), fx.label)
+            XCTAssertEqual(parallel.map(\.verified), sequential.map(\.verified), fx.label)
+            XCTAssertEqual(parallel.filter(\.verified).map(\.kind), [.headerSHA256, .headerSHA1, .payload, .md5], fx.label)
+
+            var damaged = fx.bytes
+            damaged[damaged.count - 1] ^= 0xFF
+            XCTAssertThrowsError(try p.verifyDigests(reader: MemoryBytes(damaged), parallelFrom: 0), fx.label) { error in
+                guard case FormatError.digestMismatch(let what, _, _) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(what.hasPrefix("payload"), "the payload digest is reported first: \(what)")
+            }
+        }
+    }
+
     /// The payload is hashed in chunks of at most 1 MiB, never read whole. Header and payload
     /// are read twice: the header digests' and payload digest's passes, and the MD5's beside them.
     func testPayloadIsStreamedInChunks() throws {

@@ -36,6 +36,9 @@ extension RPMPackage {
     /// Size of the chunks the header and payload are read in.
     public static let digestChunkSize = 1 << 20
 
+    /// From this size of header + payload on, the MD5 pass runs beside the payload digest's.
+    public static let parallelDigestsFrom = 4 << 20
+
     /// Checks every digest the package records against the bytes of `reader` (the same file
     /// the package was parsed from), streamed in 1 MiB chunks (the payload digest's pass and the
     /// MD5's at once):
@@ -51,7 +54,9 @@ extension RPMPackage {
     ///   listed unverified (it covers the uncompressed payload).
     /// - Throws: `FormatError.digestMismatch(what:expected:actual:)` for the first digest
     ///   that does not match, naming it ("header SHA-256", "payload SHA-256", ...).
-    public func verifyDigests(reader: any ByteReader) throws -> [RPMDigestResult] {
+    /// `parallelFrom`: the size of header + payload from which the MD5 pass runs beside the
+    /// payload digest's (tests pass 0 to take that path with small fixtures).
+    public func verifyDigests(reader: any ByteReader, parallelFrom: Int = parallelDigestsFrom) throws -> [RPMDigestResult] {
         let end = reader.count
         if let total = signature.size {
             let (sum, overflow) = headerOffset.addingReportingOverflow(total)
@@ -125,8 +130,10 @@ extension RPMPackage {
         }
         for c in headerChecks { try finish(c) }
         // The payload digest and the MD5 (header + payload) are two passes at once, one per CPU:
-        // each alone is as long as the file, and MD5 is the slower.
-        let (payloadHashed, md5Hashed) = try bothAtOnce({ () throws -> [Check] in
+        // each alone is as long as the file, and MD5 is the slower. A small package's are not
+        // worth a thread's wake-up.
+        let parallel = end - headerOffset >= parallelFrom
+        let (payloadHashed, md5Hashed) = try bothAtOnce(parallel: parallel, { () throws -> [Check] in
             var checks = payloadChecks
             if checks.contains(where: { $0.hasher != nil }) {
                 try stream(payloadOffset..<end) { chunk in
