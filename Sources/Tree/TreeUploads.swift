@@ -54,7 +54,8 @@ extension PackageTree {
             // error there is ignored). Only the last close (release) registers an upload that is
             // still empty, so `touch incoming/x` still fails here and ends `corrupt`.
             if !upload.isFinished && upload.session.size == 0 {
-                throw FSError(EIO, "\(upload.name): no bytes written yet; an empty upload is registered as corrupt when its last descriptor closes")
+                throw FSError(EIO, "\(upload.name): no bytes written yet; "
+                                   + "an empty upload is registered as corrupt when its last descriptor closes")
             }
             try finish(upload, caller: caller).get()
         case .stateWrite(let write)?:

@@ -40,8 +40,8 @@ extension RPMPackage {
     public static let parallelDigestsFrom = 4 << 20
 
     /// Checks every digest the package records against the bytes of `reader` (the same file
-    /// the package was parsed from), streamed in 1 MiB chunks (the payload digest's pass and the
-    /// MD5's at once):
+    /// the package was parsed from), streamed in 1 MiB chunks (from `parallelFrom` bytes of header
+    /// + payload on, the MD5's pass runs beside the payload digest's):
     /// - header SHA-256 and SHA-1 (signature header) over the main header, magic to end;
     /// - the payload digest (PAYLOADDIGEST, algorithm PAYLOADDIGESTALGO) over the compressed
     ///   payload, from ``payloadOffset`` to the end of the input;
@@ -54,9 +54,9 @@ extension RPMPackage {
     ///   listed unverified (it covers the uncompressed payload).
     /// - Throws: `FormatError.digestMismatch(what:expected:actual:)` for the first digest
     ///   that does not match, naming it ("header SHA-256", "payload SHA-256", ...).
-    /// `parallelFrom`: the size of header + payload from which the MD5 pass runs beside the
-    /// payload digest's (tests pass 0 to take that path with small fixtures).
-    public func verifyDigests(reader: any ByteReader, parallelFrom: Int = parallelDigestsFrom) throws -> [RPMDigestResult] {
+    /// Tests pass `parallelFrom: 0` to take the side-by-side path with small fixtures.
+    public func verifyDigests(reader: any ByteReader,
+                              parallelFrom: Int = parallelDigestsFrom) throws -> [RPMDigestResult] {
         let end = reader.count
         if let total = signature.size {
             let (sum, overflow) = headerOffset.addingReportingOverflow(total)
