@@ -20,6 +20,7 @@ import random
 import shlex
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tarfile
 
@@ -193,7 +194,7 @@ def cell(s):
     return s.replace("|", "\\|")
 
 
-def report(tsv, out):
+def read_tsv(tsv):
     meta, rows, targets, raw = {}, [], [], []
     with open(tsv) as f:
         for line in f:
@@ -206,6 +207,11 @@ def report(tsv, out):
                 targets.append(p[1:])
             elif p[0] == "RAW":
                 raw.append(p[1:])
+    return meta, rows, targets, raw
+
+
+def report(tsv, out):
+    meta, rows, targets, raw = read_tsv(tsv)
     L = []
     L.append(f"# pkgfs bench ({meta.get('mode', '?')})")
     L.append("")
@@ -264,6 +270,45 @@ def report(tsv, out):
     sys.stdout.write(text)
 
 
+def chart(tsv, png):
+    """A PNG of a run's ratios: one bar per figure from the baseline (1.0) to pkgfs / baseline,
+    on a log scale, so faster goes left and slower right. Drawn by gnuplot (pngcairo)."""
+    meta, rows, _, _ = read_tsv(tsv)
+    bars = [(fig, num(p) / num(b)) for fig, p, b, *_ in rows if num(p) and num(b)]
+    if not bars:
+        sys.exit(f"helper.py chart: no figure with both times in {tsv}")
+    data = png + ".dat"
+    with open(data, "w") as f:
+        for i, (fig, ratio) in enumerate(bars):
+            label = fig.replace('"', "'")
+            f.write(f'{i}\t{ratio:.4f}\t"{label}"\n')
+    top = max(2.0, max(r for _, r in bars) * 1.6)
+    bottom = min(0.5, min(r for _, r in bars) / 1.6)
+    title = (f"pkgfs time / baseline time, {meta.get('mode', '?')} run of {meta.get('date', '?')} "
+             f"on {meta.get('commit', '?')} (left of 1: pkgfs faster)")
+    script = f"""
+set terminal pngcairo noenhanced size 1400,{160 + 26 * len(bars)} font ",10"
+set output "{png}"
+set title "{title}"
+set logscale x 2
+set xrange [{bottom}:{top}]
+set yrange [{len(bars)}:-1]
+set ytics nomirror
+set grid xtics
+set style fill solid 0.7 border -1
+set arrow from 1, graph 0 to 1, graph 1 nohead lw 2 dashtype 2
+set key off
+plot "{data}" using (1):1:(($2 < 1) ? $2 : 1):(($2 < 1) ? 1 : $2):($1 - 0.35):($1 + 0.35):ytic(3) \\
+        with boxxyerror lc rgb "#4a7ebb", \\
+     "{data}" using 2:1:(($2 < 1) ? sprintf("%.2f ", $2) : "") with labels right font ",9", \\
+     "{data}" using 2:1:(($2 < 1) ? "" : sprintf(" %.2f", $2)) with labels left font ",9"
+"""
+    result = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    os.remove(data)
+    if result.returncode != 0:
+        sys.exit(f"helper.py chart: gnuplot failed: {result.stderr.strip()}")
+
+
 def mkpayload(path, mib):
     """MIB MiB where every MiB is 256 KiB of random bytes and 768 KiB of zeros: compressible
     enough to build an xz RPM quickly, and no two MiB alike (a wrong offset reads wrong bytes)."""
@@ -308,6 +353,8 @@ if __name__ == "__main__":
         catalog(args[0])
     elif cmd == "report":
         report(args[0], args[1])
+    elif cmd == "chart":
+        chart(args[0], args[1])
     elif cmd == "median":
         median(args)
     elif cmd == "mkpayload":
