@@ -32,7 +32,7 @@ final class DirectWriter: @unchecked Sendable {
     private var filling: UnsafeMutableRawPointer?
     private var fillingCount = 0
     /// The file offset the next appended byte goes to.
-    private(set) var end: Int64
+    private var end: Int64
 
     /// Nil when the file system refuses O_DIRECT: the upload then stays on the page cache.
     /// `offset` must be a multiple of `alignment`.

@@ -136,11 +136,11 @@ public final class UploadSession: @unchecked Sendable {
     public func truncate(to newLength: Int64) throws {
         try lock.withLock {
             if let failure { throw failure }
-            try recordingFailure(endDirectWrites)
-            guard ftruncate(fd, off_t(newLength)) == 0 else {
-                let error = StoreError.io("truncating \(fileName) failed", errno: errno)
-                failure = error
-                throw error
+            try recordingFailure {
+                try endDirectWrites()
+                guard ftruncate(fd, off_t(newLength)) == 0 else {
+                    throw StoreError.io("truncating \(fileName) failed", errno: errno)
+                }
             }
             if newLength < hashedLength { inOrder = false }
             writebackStart = min(writebackStart, newLength)
