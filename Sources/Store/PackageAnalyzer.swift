@@ -166,12 +166,23 @@ public struct PackageAnalyzer: Sendable {
         }
         analysis.architecture = rpm.isSource ? "src" : (rpm.arch ?? analysis.architecture)
         analysis.formatDetailsJSON = JSONText.encode(rpm)
+        var digests: [RPMDigestResult] = []
         do {
-            _ = try rpm.verifyDigests(reader: reader)
+            digests = try rpm.verifyDigests(reader: reader)
         } catch {
             analysis.problem("digest", "RPM digest check failed", "\(error)")
         }
-        listPayload(path: path, container: .rpm, into: &analysis)
+        // With the payload's bytes vouched for by a digest, the header's file list is the
+        // payload's listing: no decompression of what may be gigabytes of xz at upload.
+        let payloadVerified = digests.contains { ($0.kind == .payload || $0.kind == .md5) && $0.verified }
+        if payloadVerified && rpm.listsPayloadFromHeader,
+           let listing = try? rpm.payloadListing(limits: payloadLimits),
+           payloadStarts(path: path, container: .rpm, as: listing) {
+            analysis.payload = listing
+            analysis.payloadContainer = .rpm
+        } else {
+            listPayload(path: path, container: .rpm, into: &analysis)
+        }
     }
 
     private func analyzeDeb(path: String, into analysis: inout Analysis) {

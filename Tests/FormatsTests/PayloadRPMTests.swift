@@ -98,6 +98,7 @@ final class PayloadRPMTests: XCTestCase {
         XCTAssertEqual(try sh("rpm -qp --nosignature --qf '%{PAYLOADCOMPRESSOR}' \(rpm)"), compressor)
         let list = try listPayload(path: rpm, container: .rpm, limits: .default)
         assertCompleteTree(list)
+        try assertHeaderListingIsArchiveListing(try RPMPackage(path: rpm), path: rpm, compressor)
 
         // Same files, modes, sizes and targets as rpm's own header listing.
         let reference = parseRpmListing(try sh("rpm -qplv --nosignature \(rpm)"))

@@ -23,6 +23,23 @@ public func listTarUnlessBundle(path: String, limits: PayloadLimits = .default) 
     })
 }
 
+/// Whether the archive opens and its first member is the first archive entry of `listing`
+/// (none for an empty listing): a check of a listing made without reading the archive
+/// (`RPMPackage.payloadListing`) that costs one header, not a decompression of the payload.
+public func payloadStarts(path: String, container: PayloadContainer, as listing: [PayloadEntry]) -> Bool {
+    let raw: String?
+    do {
+        let archive = try PayloadLocation(path: path, container: container).open()
+        raw = try archive.nextHeader().map { PayloadHeader(entry: $0, index: 0).rawPath }
+    } catch {
+        return false
+    }
+    let expected = listing.first { $0.archiveIndex == 0 }
+    guard let raw else { return expected == nil }
+    return expected != nil
+        && (try? PayloadPath.normalize(raw, format: container.formatName, index: 0)) == expected?.path
+}
+
 /// nil when `stop` says so for a header (given with its normalized path).
 private func listPayload(path: String, container: PayloadContainer, limits: PayloadLimits,
                          stoppingAt stop: ((PayloadHeader, String?) -> Bool)?) throws -> [PayloadEntry]? {

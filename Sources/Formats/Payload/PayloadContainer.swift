@@ -12,4 +12,14 @@ public enum PayloadContainer: String, Sendable, Codable, Equatable {
     /// The `data.tar[.gz|.xz|.zst|.bz2|.lzma]` member of a `.deb` ar archive; only that
     /// member's byte range of the file is read.
     case debData
+
+    /// How errors name this payload: "rpm payload", "tar", "zip", "deb data.tar".
+    var formatName: String {
+        switch self {
+        case .rpm: return "rpm payload"
+        case .tar: return "tar"
+        case .zip: return "zip"
+        case .debData: return "deb data.tar"
+        }
+    }
 }

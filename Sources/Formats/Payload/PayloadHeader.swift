@@ -11,8 +11,8 @@ struct PayloadHeader {
     var mtime: Int64
     var symlink: String?
     var hardlink: String?
-    var uid: Int64
-    var gid: Int64
+    var uid: Int64?
+    var gid: Int64?
     var userName: String?
     var groupName: String?
 
@@ -20,6 +20,23 @@ struct PayloadHeader {
     static let regular: UInt32 = 0o100000
     static let directory: UInt32 = 0o040000
     static let symbolicLink: UInt32 = 0o120000
+
+    init(index: Int, rawPath: String, fileType: UInt32, mode: UInt32, size: Int64?, mtime: Int64,
+         symlink: String?, hardlink: String?, uid: Int64?, gid: Int64?,
+         userName: String?, groupName: String?) {
+        self.index = index
+        self.rawPath = rawPath
+        self.fileType = fileType
+        self.mode = mode
+        self.size = size
+        self.mtime = mtime
+        self.symlink = symlink
+        self.hardlink = hardlink
+        self.uid = uid
+        self.gid = gid
+        self.userName = userName
+        self.groupName = groupName
+    }
 
     init(entry: OpaquePointer, index: Int) {
         self.index = index

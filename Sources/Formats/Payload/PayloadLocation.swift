@@ -20,14 +20,7 @@ struct PayloadLocation: Sendable {
         }
     }
 
-    var format: String {
-        switch container {
-        case .rpm: return "rpm payload"
-        case .tar: return "tar"
-        case .zip: return "zip"
-        case .debData: return "deb data.tar"
-        }
-    }
+    var format: String { container.formatName }
 
     /// A new libarchive reader positioned before the first header.
     func open() throws -> ArchiveHandle {

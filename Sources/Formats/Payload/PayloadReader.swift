@@ -22,10 +22,13 @@ import Foundation
 /// **Limits.** An entry that yields more bytes than its declared `size` is a
 /// decompression bomb (or a lie): the read stops with `FormatError.limitExceeded`. One
 /// that yields fewer is `FormatError.truncated`. The entry must come from
-/// `listPayload` of the same file: the header at `dataIndex` must have the entry's path.
+/// `listPayload` of the same file or, for an RPM, from its header
+/// (`RPMPackage.payloadListing`): the header at `dataIndex` must have the entry's path. When
+/// it has not (an RPM archive ordered unlike rpm ≥ 4.12 orders it), the reader lists the
+/// archive once and reads the member where it really is.
 ///
 /// Thread safety: `@unchecked Sendable` because the only mutable state, `cursors` and
-/// `stats`, is accessed under `lock`, and a `PayloadCursor` (which wraps a non-thread-safe
+/// `stats`, is accessed under `lock` (`archiveListing` under `listingLock`), and a `PayloadCursor` (which wraps a non-thread-safe
 /// libarchive handle) is owned by exactly one thread between `takeCursor` and
 /// `returnCursor`.
 public final class PayloadReader: @unchecked Sendable {
@@ -36,6 +39,8 @@ public final class PayloadReader: @unchecked Sendable {
         public var reuses = 0
         /// Bytes decompressed and thrown away to reach a requested offset.
         public var discarded: Int64 = 0
+        /// Times the archive was listed because an entry was not where its listing said.
+        public var relistings = 0
     }
 
     public let path: String
@@ -46,6 +51,8 @@ public final class PayloadReader: @unchecked Sendable {
     private let lock = NSLock()
     private var cursors: [PayloadCursor] = []  // guarded by lock, least recently used first
     private var stats = Statistics()    // guarded by lock
+    private let listingLock = NSLock()
+    private var archiveListing: [String: PayloadEntry]?  // guarded by listingLock
     private static let chunk = 64 * 1024
 
     /// For `.debData` the ar container is parsed here, once.
@@ -83,12 +90,36 @@ public final class PayloadReader: @unchecked Sendable {
         }
         if offset >= entry.size || length == 0 { return [] }
         let end = offset + min(Int64(length), entry.size - offset)
+        do {
+            return try read(entry, dataIndex: dataIndex, from: offset, to: end)
+        } catch let error as FormatError {
+            // An RPM's listing comes from its header, which predicts where rpm puts each member;
+            // an archive ordered otherwise (another builder, an old rpm's hard links) is read
+            // through its own listing. Any other failure stays what it was.
+            guard container == .rpm, let actual = archiveEntry(at: entry.path),
+                  let actualIndex = actual.dataIndex, actual.size == entry.size,
+                  actualIndex != dataIndex || actual.dataPath != entry.dataPath else { throw error }
+            return try read(actual, dataIndex: actualIndex, from: offset, to: end)
+        }
+    }
 
+    private func read(_ entry: PayloadEntry, dataIndex: Int, from offset: Int64, to end: Int64) throws -> [UInt8] {
         let cursor = try takeCursor(index: dataIndex, offset: offset)
         let out = try cursor.read(entry, dataIndex: dataIndex, from: offset, to: end,
                                   format: location.format)
         returnCursor(cursor)
         return out
+    }
+
+    /// The archive's own entry for `path`, listed once (the whole payload is decompressed for it).
+    private func archiveEntry(at path: String) -> PayloadEntry? {
+        listingLock.lock(); defer { listingLock.unlock() }
+        if archiveListing == nil {
+            let entries = (try? listPayload(path: self.path, container: container)) ?? []
+            archiveListing = Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { $1 })
+            lock.withLock { stats.relistings += 1 }
+        }
+        return archiveListing?[path]
     }
 
     /// Whether a read of `entry` at `offset` can continue an open cursor, rather than open the
