@@ -50,7 +50,7 @@ extension Repository {
             return outcome
         }
         var analysis = analyzer.analyze(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size,
-                                        after: look)
+                                        after: look, computed: sealed.rangeDigests)
         if !mismatches.isEmpty {
             analysis.problems += mismatches
             analysis.failureState = .corrupt

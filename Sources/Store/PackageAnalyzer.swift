@@ -102,8 +102,10 @@ public struct PackageAnalyzer: Sendable {
     }
 
     /// `after`: what `firstLook` found; `.notBundle` spares the look for a root `package.json`
-    /// and, with its listing, the listing of the tar.
-    public func analyze(path: String, fileName: String, size: Int64, after look: FirstLook = .undecided) -> Analysis {
+    /// and, with its listing, the listing of the tar. `computed`: an RPM's range digests as
+    /// computed while the upload streamed in (`InlineDigests`), which spares reading it back.
+    public func analyze(path: String, fileName: String, size: Int64, after look: FirstLook = .undecided,
+                        computed: [RPMComputedDigest] = []) -> Analysis {
         let fields = FileNameConvention.parse(fileName)
         var analysis = Self.named(fileName)
         if size == 0 {
@@ -123,7 +125,7 @@ public struct PackageAnalyzer: Sendable {
                              "\(fileName) is named like a \(claimed.rawValue) file but its bytes are \(sniffed.describe)")
         }
         switch sniffed.format {
-        case .rpm: analyzeRPM(path: path, into: &analysis)
+        case .rpm: analyzeRPM(path: path, computed: computed, into: &analysis)
         case .deb: analyzeDeb(path: path, into: &analysis)
         case .archive where sniffed.container == .tar && !look.isNotBundle && BundleVerifier.isBundle(path: path):
             analyzeBundle(path: path, into: &analysis)
@@ -144,7 +146,7 @@ public struct PackageAnalyzer: Sendable {
 
     /// The header wins over the name (SPEC §1): VERSION, RELEASE split at its last dot
     /// into buildNumber and operatingSystem, ARCH (`src` for source packages).
-    private func analyzeRPM(path: String, into analysis: inout Analysis) {
+    private func analyzeRPM(path: String, computed: [RPMComputedDigest], into analysis: inout Analysis) {
         let reader: FileBytes
         let rpm: RPMPackage
         do {
@@ -168,7 +170,7 @@ public struct PackageAnalyzer: Sendable {
         analysis.formatDetailsJSON = JSONText.encode(rpm)
         var digests: [RPMDigestResult] = []
         do {
-            digests = try rpm.verifyDigests(reader: reader)
+            digests = try rpm.verifyDigests(reader: reader, computed: computed)
         } catch {
             analysis.problem("digest", "RPM digest check failed", "\(error)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import PkgfsFormats
+import PkgfsModel
 
 /// One upload in flight: bytes go to a temp file in the store while SHA-1 and SHA-256
 /// are computed inline; nothing is held in memory. Writes at other offsets than the end
@@ -19,8 +20,8 @@ public final class UploadSession: @unchecked Sendable {
     /// Bytes before this offset have been handed to the disk (`startWriteback`).
     private var writebackStart: Int64 = 0
     private var expected: [String: String] = [:]
-    /// Writes the in-order bytes past `directFrom` when the upload is a plain file (decided from
-    /// its first bytes); nil before that point, for other uploads, and once bytes come out of order.
+    /// Writes the in-order bytes past `directFrom` when the upload is a plain file or an RPM
+    /// (decided from its first bytes); nil before that point, for other uploads, and once bytes come out of order.
     private var direct: DirectWriter?
     private var mayWriteDirect = false
     /// The first write or truncate that failed (a full disk, say): the bytes on disk are not
@@ -53,16 +54,23 @@ public final class UploadSession: @unchecked Sendable {
         lock.withLock { direct != nil }
     }
 
-    /// Where a plain file's bytes start to go past the page cache (`DirectWriter`): smaller
-    /// uploads never do, and the head stays cached for the analysis that reads it.
+    /// Where a plain file's or an RPM's bytes start to go past the page cache (`DirectWriter`):
+    /// smaller uploads never do, and the head stays cached for the analysis that reads it.
     static let directFrom: Int64 = 8 << 20
+
+    /// A plain file has nothing to parse; an RPM's digests are computed while it streams in
+    /// and its payload is listed from its header. Debs and archives are listed from their
+    /// payload at close: their bytes stay in the page cache.
+    private static func nothingReadsBackTheTail(of format: PackageFormat) -> Bool {
+        format == .file || format == .rpm
+    }
 
     public func write(at offset: Int64, _ bytes: UnsafeRawBufferPointer) throws -> Int {
         try lock.withLock {
             if let failure { throw failure }
             if offset == 0 && length == 0 {
                 mayWriteDirect = bytes.count >= Sniffed.headLength
-                    && Sniffed(head: Array(bytes.prefix(Sniffed.headLength))).format == .file
+                    && Self.nothingReadsBackTheTail(of: Sniffed(head: Array(bytes.prefix(Sniffed.headLength))).format)
             }
             try recordingFailure { try store(bytes, at: offset) }
             if inOrder && offset == hashedLength {
@@ -168,9 +176,9 @@ public final class UploadSession: @unchecked Sendable {
             if !inOrder || hashedLength != length {
                 try rehashFromFile()
             }
-            let (sha1, sha256) = digests.finalize()
+            let (sha1, sha256, ranges) = digests.finalize()
             return SealedUpload(temporaryPath: temporaryPath, size: length, sha1: sha1, sha256: sha256,
-                                expected: expected, durability: BackgroundSync(fd: fd, of: fileName, keepingOpen: self))
+                                rangeDigests: ranges, expected: expected, durability: BackgroundSync(fd: fd, of: fileName, keepingOpen: self))
         }
     }
 
@@ -203,6 +211,8 @@ struct SealedUpload {
     let size: Int64
     let sha1: String
     let sha256: String
+    /// An RPM's payload digest and MD5 as computed while the bytes streamed in.
+    let rangeDigests: [RPMComputedDigest]
     let expected: [String: String]
     let durability: BackgroundSync
 

@@ -60,3 +60,80 @@ final class InlineDigestsTests: XCTestCase {
         XCTAssertTrue((result.sha1, result.sha256) == expected(bytes), "reset forgets what was queued before it")
     }
 }
+
+/// An RPM's payload digest and MD5, computed while it streams in, whatever the writes.
+final class InlineRangeDigestsTests: XCTestCase {
+    /// A package built by rpmbuild, once: a 3 MiB incompressible file in a gzip payload.
+    static let built: Result<[UInt8], Error> = Result {
+        let top = NSTemporaryDirectory() + "pkgfs-inline-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: top) }
+        let script = """
+            set -e
+            mkdir -p "$1/SPECS" && head -c 3145728 /dev/urandom > "$1/big.bin"
+            printf '%s\\n' 'Name: inline' 'Version: 1' 'Release: 1' 'Summary: s' 'License: MIT' 'BuildArch: noarch' \\
+              '%description' 'd' '%install' "mkdir -p %{buildroot}/opt && cp $1/big.bin %{buildroot}/opt/" \\
+              '%files' '/opt/big.bin' > "$1/SPECS/inline.spec"
+            rpmbuild -bb --quiet --define "_topdir $1" --define '_binary_payload w1.gzdio' "$1/SPECS/inline.spec"
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script, "build", top]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw NSError(domain: "rpmbuild", code: Int(process.terminationStatus),
+                          userInfo: [NSLocalizedDescriptionKey: "rpmbuild failed (is the rpm package installed? scripts/setup installs it)"])
+        }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(top)/RPMS/noarch/inline-1-1.noarch.rpm")))
+    }
+
+    func testAnRPMStreamGetsItsRangeDigestsWhateverTheWrites() throws {
+        let fx = (bytes: try Self.built.get(), reader: MemoryBytes(try Self.built.get()))
+        let p = try RPMPackage(reader: fx.reader)
+        let want = [
+            RPMComputedDigest(RPMRangeDigest(kind: .payload, start: p.payloadOffset, algorithm: .sha256),
+                              hex: Hex.string(SHA256.hash(data: fx.bytes[p.payloadOffset...]))),
+            RPMComputedDigest(RPMRangeDigest(kind: .md5, start: p.headerOffset, algorithm: .md5),
+                              hex: Hex.string(Insecure.MD5.hash(data: fx.bytes[p.headerOffset...]))),
+        ]
+        let large = 1 << 20, small = InlineDigests.inlineLimit
+        for pattern in [[large], [1], [7, small], [100, large, 3], [fx.bytes.count], [small + 1]] {
+            let digests = InlineDigests(maxPending: 2)
+            feed(fx.bytes, to: digests, cutAt: pattern)
+            let result = digests.finalize()
+            XCTAssertEqual(result.ranges, want, "writes of \(pattern)")
+            XCTAssertEqual(result.sha256, Hex.string(SHA256.hash(data: fx.bytes)), "writes of \(pattern)")
+            XCTAssertNoThrow(try p.verifyDigests(reader: fx.reader, computed: result.ranges))
+        }
+    }
+
+    func testNoRangeDigestsWithoutCompleteRPMHeaders() throws {
+        let fx = (bytes: try Self.built.get(), reader: MemoryBytes(try Self.built.get()))
+        let p = try RPMPackage(reader: fx.reader)
+        let cut = InlineDigests()
+        feed(Array(fx.bytes.prefix(p.payloadOffset - 1)), to: cut, cutAt: [4096])
+        XCTAssertEqual(cut.finalize().ranges, [], "headers not complete")
+
+        let plain = InlineDigests()
+        feed([UInt8](repeating: 1, count: 3 << 20), to: plain, cutAt: [1 << 20])
+        XCTAssertEqual(plain.finalize().ranges, [], "not an RPM")
+
+        let reset = InlineDigests()
+        feed(fx.bytes, to: reset, cutAt: [1 << 20])
+        reset.reset()
+        feed([UInt8](repeating: 2, count: 1000), to: reset, cutAt: [1000])
+        XCTAssertEqual(reset.finalize().ranges, [], "reset forgets the RPM")
+    }
+
+    private func feed(_ bytes: [UInt8], to digests: InlineDigests, cutAt sizes: [Int]) {
+        var offset = 0, i = 0
+        bytes.withUnsafeBytes { all in
+            while offset < all.count {
+                let n = min(sizes[i % sizes.count], all.count - offset)
+                digests.update(UnsafeRawBufferPointer(rebasing: all[offset..<offset + n]))
+                offset += n
+                i += 1
+            }
+        }
+    }
+}

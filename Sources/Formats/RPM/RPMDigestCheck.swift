@@ -54,8 +54,11 @@ extension RPMPackage {
     ///   listed unverified (it covers the uncompressed payload).
     /// - Throws: `FormatError.digestMismatch(what:expected:actual:)` for the first digest
     ///   that does not match, naming it ("header SHA-256", "payload SHA-256", ...).
+    /// `computed`: range digests already computed over the same bytes (while they streamed in);
+    /// one that matches a recorded digest's kind, start and algorithm is compared instead of
+    /// reading that range again.
     /// Tests pass `parallelFrom: 0` to take the side-by-side path with small fixtures.
-    public func verifyDigests(reader: any ByteReader,
+    public func verifyDigests(reader: any ByteReader, computed: [RPMComputedDigest] = [],
                               parallelFrom: Int = parallelDigestsFrom) throws -> [RPMDigestResult] {
         let end = reader.count
         if let total = signature.size {
@@ -75,6 +78,10 @@ extension RPMPackage {
             let expected: String
             var hasher: RPMHasher?
             let note: String?
+            /// The digest of the range as computed before, if it was.
+            var computedHex: String? = nil
+            /// What has yet to be read for this check.
+            var needsBytes: Bool { computedHex == nil && hasher != nil }
         }
         func check(_ kind: RPMDigestResult.Kind, _ subject: String, _ algorithm: RPMDigestAlgorithm,
                    _ expected: String, skip: String? = nil) -> Check {
@@ -99,6 +106,12 @@ extension RPMPackage {
         }
         var md5Check: Check?
         if let d = signature.md5 { md5Check = check(.md5, "header+payload", .md5, d) }
+        func useComputed(_ c: inout Check, start: Int) {
+            let range = RPMRangeDigest(kind: c.kind, start: start, algorithm: c.algorithm)
+            if c.hasher != nil, let done = computed.first(where: { $0.digest == range }) { c.computedHex = done.hex }
+        }
+        for i in payloadChecks.indices { useComputed(&payloadChecks[i], start: payloadOffset) }
+        if md5Check != nil { useComputed(&md5Check!, start: headerOffset) }
 
         // One pass over header then payload; the header digests are compared as soon as the
         // header is hashed, so a damaged header fails before the payload is read.
@@ -109,7 +122,7 @@ extension RPMPackage {
                                                expected: c.expected, verified: false, note: c.note))
                 return
             }
-            let actual = hasher.finalizeHex()
+            let actual = c.computedHex ?? hasher.finalizeHex()
             guard actual == c.expected else {
                 throw FormatError.digestMismatch(what: c.what, expected: c.expected, actual: actual)
             }
@@ -133,17 +146,18 @@ extension RPMPackage {
         // each alone is as long as the file, and MD5 is the slower. A small package's are not
         // worth a thread's wake-up.
         let parallel = end - headerOffset >= parallelFrom
+            && payloadChecks.contains(where: \.needsBytes) && md5Check?.needsBytes == true
         let (payloadHashed, md5Hashed) = try bothAtOnce(parallel: parallel, { () throws -> [Check] in
             var checks = payloadChecks
-            if checks.contains(where: { $0.hasher != nil }) {
+            if checks.contains(where: \.needsBytes) {
                 try stream(payloadOffset..<end) { chunk in
-                    for i in checks.indices { checks[i].hasher?.update(chunk) }
+                    for i in checks.indices where checks[i].needsBytes { checks[i].hasher?.update(chunk) }
                 }
             }
             return checks
         }, { () throws -> Check? in
             var check = md5Check
-            if check?.hasher != nil {
+            if check?.needsBytes == true {
                 try stream(headerOffset..<end) { chunk in check?.hasher?.update(chunk) }
             }
             return check
@@ -162,14 +176,14 @@ extension RPMPackage {
 }
 
 /// A running digest of one of the algorithms swift-crypto provides.
-struct RPMHasher {
+public struct RPMHasher {
     private enum State {
         case md5(Insecure.MD5), sha1(Insecure.SHA1), sha256(SHA256), sha384(SHA384), sha512(SHA512)
     }
     private var state: State
 
     /// nil when swift-crypto has no implementation of `algorithm`.
-    init?(_ algorithm: RPMDigestAlgorithm) {
+    public init?(_ algorithm: RPMDigestAlgorithm) {
         switch algorithm {
         case .md5: state = .md5(Insecure.MD5())
         case .sha1: state = .sha1(Insecure.SHA1())
@@ -192,17 +206,21 @@ struct RPMHasher {
         }
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         switch state {
-        case .md5(var h): h.update(data: bytes); state = .md5(h)
-        case .sha1(var h): h.update(data: bytes); state = .sha1(h)
-        case .sha256(var h): h.update(data: bytes); state = .sha256(h)
-        case .sha384(var h): h.update(data: bytes); state = .sha384(h)
-        case .sha512(var h): h.update(data: bytes); state = .sha512(h)
+        case .md5(var h): h.update(bufferPointer: bytes); state = .md5(h)
+        case .sha1(var h): h.update(bufferPointer: bytes); state = .sha1(h)
+        case .sha256(var h): h.update(bufferPointer: bytes); state = .sha256(h)
+        case .sha384(var h): h.update(bufferPointer: bytes); state = .sha384(h)
+        case .sha512(var h): h.update(bufferPointer: bytes); state = .sha512(h)
         }
     }
 
-    func finalizeHex() -> String {
+    mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public func finalizeHex() -> String {
         switch state {
         case .md5(let h): return Hex.string(h.finalize())
         case .sha1(let h): return Hex.string(h.finalize())
