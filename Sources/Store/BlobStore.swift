@@ -35,15 +35,13 @@ public struct BlobStore: Sendable {
                 // The new directory's own name must be durable too.
                 try BackgroundSync(directory: (dir as NSString).deletingLastPathComponent).wait()
             } else if errno != EEXIST {
-                throw StoreError.io("cannot create \(dir)", errno: errno)
+                throw StoreError.failed(errno, "creating \(dir)")
             }
             linked = link(temporaryPath, final) == 0
         }
         // link() fails with EEXIST if a concurrent upload of the same bytes won: equally fine.
         if !linked && errno != EEXIST {
-            let e = errno
-            throw e == ENOSPC ? StoreError.noSpace("no space left for blob \(sha256)")
-                              : StoreError.io("cannot store blob \(sha256)", errno: e)
+            throw StoreError.failed(errno, "storing blob \(sha256)")
         }
         unlink(temporaryPath)
         return BlobAdoption(added: true, directorySync: try BackgroundSync(directory: dir))

@@ -35,9 +35,7 @@ public final class UploadSession: @unchecked Sendable {
         temporaryPath = "\(directory)/upload-\(UUID().uuidString.lowercased())"
         fd = open(temporaryPath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            let e = errno
-            throw e == ENOSPC ? StoreError.noSpace("no space for upload \(fileName)")
-                              : StoreError.io("cannot create temp file for \(fileName)", errno: e)
+            throw StoreError.failed(errno, "creating the temp file for \(fileName)")
         }
     }
 

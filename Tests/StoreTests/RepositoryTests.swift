@@ -172,7 +172,7 @@ final class RepositoryTests: TemporaryRootTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: repo.layout.temporaryDirectory)
             .filter { $0.hasPrefix("test-") }.count, 1, "only the file sha256OfFile read is left; adopted temps are gone")
         XCTAssertThrowsError(try repo.blobs.adopt(temporaryPath: repo.layout.temporaryDirectory + "/missing", sha256: String(repeating: "ab", count: 32))) { error in
-            XCTAssertTrue("\(error)".contains("cannot store blob"), "\(error)")
+            XCTAssertTrue("\(error)".contains("storing blob"), "\(error)")
         }
         XCTAssertThrowsError(try BackgroundSync(directory: root + "/no-such-directory")) { error in
             XCTAssertTrue("\(error)".contains("cannot open"), "\(error)")
@@ -211,5 +211,18 @@ final class RepositoryTests: TemporaryRootTestCase {
         XCTAssertEqual(plain.state, .available)
         XCTAssertEqual(plain.format, .file)
         XCTAssertEqual(plain.operatingSystem, "unknown")
+    }
+}
+
+/// Every failed write, sync, create or link says "no space" for a full disk and for a full quota
+/// alike (the mount answers ENOSPC to both), and names the errno otherwise.
+final class StoreErrorTests: XCTestCase {
+    func testFullDiskAndFullQuotaAreNoSpace() {
+        for e in [ENOSPC, EDQUOT] {
+            XCTAssertEqual(StoreError.failed(e, "storing blob ab"), .noSpace("no space left storing blob ab"))
+        }
+        XCTAssertEqual(StoreError.failed(EIO, "storing blob ab"), .io("storing blob ab failed", errno: EIO))
+        XCTAssertEqual("\(StoreError.failed(ENOENT, "creating the temp file for x"))",
+                       "creating the temp file for x failed: No such file or directory")
     }
 }
