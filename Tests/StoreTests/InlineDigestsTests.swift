@@ -13,15 +13,7 @@ final class InlineDigestsTests: XCTestCase {
 
     private func digests(of bytes: [UInt8], cutAt sizes: [Int], maxPending: Int = 8) -> (String, String) {
         let digests = InlineDigests(maxPending: maxPending)
-        var offset = 0, i = 0
-        bytes.withUnsafeBytes { all in
-            while offset < all.count {
-                let n = min(sizes[i % sizes.count], all.count - offset)
-                digests.update(UnsafeRawBufferPointer(rebasing: all[offset..<offset + n]))
-                offset += n
-                i += 1
-            }
-        }
+        feed(bytes, to: digests, cutAt: sizes)
         let result = digests.finalize()
         return (result.sha1, result.sha256)
     }
@@ -124,16 +116,17 @@ final class InlineRangeDigestsTests: XCTestCase {
         feed([UInt8](repeating: 2, count: 1000), to: reset, cutAt: [1000])
         XCTAssertEqual(reset.finalize().ranges, [], "reset forgets the RPM")
     }
+}
 
-    private func feed(_ bytes: [UInt8], to digests: InlineDigests, cutAt sizes: [Int]) {
-        var offset = 0, i = 0
-        bytes.withUnsafeBytes { all in
-            while offset < all.count {
-                let n = min(sizes[i % sizes.count], all.count - offset)
-                digests.update(UnsafeRawBufferPointer(rebasing: all[offset..<offset + n]))
-                offset += n
-                i += 1
-            }
+/// Writes `bytes` to `digests` in pieces of `sizes`, cycled.
+private func feed(_ bytes: [UInt8], to digests: InlineDigests, cutAt sizes: [Int]) {
+    var offset = 0, i = 0
+    bytes.withUnsafeBytes { all in
+        while offset < all.count {
+            let n = min(sizes[i % sizes.count], all.count - offset)
+            digests.update(UnsafeRawBufferPointer(rebasing: all[offset..<offset + n]))
+            offset += n
+            i += 1
         }
     }
 }
