@@ -40,6 +40,29 @@ final class RPMPayloadListingTests: XCTestCase {
         }
     }
 
+    /// The check made before a header listing is trusted: one header of the real archive.
+    func testPayloadStartsTellsAListingThatBeginsLikeTheArchive() throws {
+        let tmp = try TempDir()
+        let fixture = try RPMTestKit.fixtures().xzAarch64
+        let path = tmp.sub(fixture.fileName)
+        try write(fixture.bytes, to: path)
+        let listing = try fixture.package().payloadListing()
+        XCTAssertTrue(payloadStarts(path: path, container: .rpm, as: listing))
+
+        var renamed = listing
+        let first = try XCTUnwrap(renamed.firstIndex { $0.archiveIndex == 0 })
+        renamed[first].path += ".other"
+        XCTAssertFalse(payloadStarts(path: path, container: .rpm, as: renamed), "another first member")
+        XCTAssertFalse(payloadStarts(path: path, container: .rpm, as: []), "the archive is not empty")
+
+        var garbled = fixture.bytes
+        let payload = try fixture.package().payloadOffset
+        for i in payload..<min(garbled.count, payload + 4096) { garbled[i] = UInt8(truncatingIfNeeded: i * 7) }
+        let broken = tmp.sub("broken.rpm")
+        try write(garbled, to: broken)
+        XCTAssertFalse(payloadStarts(path: broken, container: .rpm, as: listing), "the compressor cannot read it")
+    }
+
     /// A listing that places members elsewhere than the archive does (another builder's order,
     /// an old rpm's hard-link carrier) still reads the right bytes: the reader lists the archive
     /// once and reads each member where it is.
