@@ -55,13 +55,13 @@ final class InlineDigestsTests: XCTestCase {
 
 /// An RPM's payload digest and MD5, computed while it streams in, whatever the writes.
 final class InlineRangeDigestsTests: XCTestCase {
-    /// A package built by rpmbuild, once: a 3 MiB incompressible file in a gzip payload.
+    /// A package built by rpmbuild, once: a 10 MiB incompressible file in a gzip payload.
     static let built: Result<[UInt8], Error> = Result {
         let top = NSTemporaryDirectory() + "pkgfs-inline-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: top) }
         let script = """
             set -e
-            mkdir -p "$1/SPECS" && head -c 3145728 /dev/urandom > "$1/big.bin"
+            mkdir -p "$1/SPECS" && head -c 10485760 /dev/urandom > "$1/big.bin"
             printf '%s\\n' 'Name: inline' 'Version: 1' 'Release: 1' 'Summary: s' 'License: MIT' 'BuildArch: noarch' \\
               '%description' 'd' '%install' "mkdir -p %{buildroot}/opt && cp $1/big.bin %{buildroot}/opt/" \\
               '%files' '/opt/big.bin' > "$1/SPECS/inline.spec"
@@ -89,12 +89,14 @@ final class InlineRangeDigestsTests: XCTestCase {
                               hex: Hex.string(Insecure.MD5.hash(data: fx.bytes[p.headerOffset...]))),
         ]
         let large = 1 << 20, small = InlineDigests.inlineLimit
-        for pattern in [[large], [1], [7, small], [100, large, 3], [fx.bytes.count], [small + 1]] {
+        // Byte by byte through the headers (a probe at every length), then a MiB, and again.
+        let byteByByte = [Int](repeating: 1, count: p.payloadOffset + 10) + [large]
+        for pattern in [[large], byteByByte, [7, small], [100, large, 3], [fx.bytes.count], [small + 1]] {
             let digests = InlineDigests(maxPending: 2)
             feed(fx.bytes, to: digests, cutAt: pattern)
             let result = digests.finalize()
-            XCTAssertEqual(result.ranges, want, "writes of \(pattern)")
-            XCTAssertEqual(result.sha256, Hex.string(SHA256.hash(data: fx.bytes)), "writes of \(pattern)")
+            XCTAssertEqual(result.ranges, want, "writes of \(pattern.prefix(4))")
+            XCTAssertEqual(result.sha256, Hex.string(SHA256.hash(data: fx.bytes)), "writes of \(pattern.prefix(4))")
             XCTAssertNoThrow(try p.verifyDigests(reader: fx.reader, computed: result.ranges))
         }
     }
