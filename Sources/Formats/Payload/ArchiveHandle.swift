@@ -10,21 +10,24 @@ final class ArchiveHandle {
     let archive: OpaquePointer
     /// Names the format in error messages ("rpm payload", "tar", "zip", "deb data.tar").
     let format: String
-    private let source: FileRangeSource?
+    private let source: (any ArchiveSource)?
     private let memory: UnsafeMutableRawBufferPointer?
 
     enum Reads { case cpio, tar, zip }
 
-    /// Opens `length` bytes of `path` from `start` (the whole file by default).
+    /// Opens `length` bytes of `path` from `start` (the whole file by default). `threadedXZ`: an
+    /// xz stream there is decoded by `ThreadedXZSource` (a block per CPU) rather than by libarchive.
     init(path: String, start: Int64 = 0, length: Int64? = nil,
-         format: String, reads: Reads, rpm: Bool = false) throws {
+         format: String, reads: Reads, rpm: Bool = false, threadedXZ: Bool = false) throws {
         guard let a = archive_read_new() else {
             throw FormatError.invalid(format: format, reason: "libarchive could not allocate a reader")
         }
         ArchiveHandle.configure(a, reads: reads, rpm: rpm)
-        let src: FileRangeSource
+        let src: any ArchiveSource
         do {
-            src = try FileRangeSource(path: path, start: start, length: length)
+            src = threadedXZ && ThreadedXZSource.holdsXZ(path: path, start: start, length: length)
+                ? try ThreadedXZSource(path: path, start: start, length: length, format: format)
+                : try FileRangeSource(path: path, start: start, length: length)
         } catch {
             archive_read_free(a)
             throw error
@@ -77,11 +80,14 @@ final class ArchiveHandle {
         }
     }
 
+    /// After the last header: whether what follows the archive in its source is sound.
+    func readSourceToEnd() throws {
+        try source?.readToEnd()
+    }
+
     /// The error libarchive (or the file under it) reported, as a `FormatError`.
     func failure() -> FormatError {
-        if let source, source.lastErrno != 0 {
-            return .io(path: source.path, errno: source.lastErrno)
-        }
+        if let failure = source?.failure { return failure }
         let message = archive_error_string(archive).map { String(cString: $0) }
             ?? "libarchive failed without a message"
         return .invalid(format: format, reason: message)

@@ -5,7 +5,7 @@ import Foundation
 /// so a member of a container (the data.tar inside a .deb) streams like a whole file and
 /// nothing is copied to memory or disk. The range is checked against the file size when
 /// the source is made; libarchive sees a file of exactly `length` bytes.
-final class FileRangeSource {
+final class FileRangeSource: ArchiveSource {
     let path: String
     let start: Int64
     let length: Int64
@@ -17,26 +17,15 @@ final class FileRangeSource {
     private(set) var lastErrno: Int32 = 0
 
     init(path: String, start: Int64 = 0, length: Int64? = nil) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
-            close(fd)
-            throw FormatError.io(path: path, errno: e)
-        }
-        let fileSize = Int64(st.st_size)
-        let len = length ?? (fileSize - start)
-        guard start >= 0, len >= 0, start <= fileSize, len <= fileSize - start else {
-            close(fd)
-            throw FormatError.truncated(needed: Int(start &+ len), available: Int(fileSize))
-        }
+        let range = try FileRange(path: path, start: start, length: length)
         self.path = path
-        self.fd = fd
-        self.start = start
-        self.length = len
+        self.fd = range.fd
+        self.start = range.start
+        self.length = range.length
         self.buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
     }
+
+    var failure: FormatError? { lastErrno != 0 ? .io(path: path, errno: lastErrno) : nil }
 
     deinit {
         close(fd)
@@ -96,5 +85,51 @@ final class FileRangeSource {
         guard target >= 0 else { return la_int64_t(ARCHIVE_FATAL) }
         position = target
         return la_int64_t(position)
+    }
+}
+
+/// What libarchive reads an archive from, through client callbacks.
+protocol ArchiveSource: AnyObject {
+    var path: String { get }
+    /// Attaches to a new (not yet opened) archive and opens it. The caller keeps the source alive
+    /// as long as the archive.
+    func attach(to archive: OpaquePointer) -> Int32
+    /// What went wrong below libarchive (a failed read, a corrupt compressed stream), if anything:
+    /// reported instead of libarchive's generic message.
+    var failure: FormatError? { get }
+    /// Reads what libarchive left once the archive has ended, for a source that can tell
+    /// whether that rest is sound (a compressed stream's final check and index).
+    func readToEnd() throws
+}
+
+extension ArchiveSource {
+    func readToEnd() throws {}
+}
+
+/// An open file and a byte range of it, checked against the file's size.
+struct FileRange {
+    let fd: Int32
+    let start: Int64
+    let length: Int64
+
+    /// `length` nil: to the end of the file. The caller closes `fd`.
+    init(path: String, start: Int64, length: Int64?) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw FormatError.io(path: path, errno: e)
+        }
+        let fileSize = Int64(st.st_size)
+        let len = length ?? (fileSize - start)
+        guard start >= 0, len >= 0, start <= fileSize, len <= fileSize - start else {
+            close(fd)
+            throw FormatError.truncated(needed: Int(start &+ len), available: Int(fileSize))
+        }
+        self.fd = fd
+        self.start = start
+        self.length = len
     }
 }

@@ -44,7 +44,7 @@ public func payloadStarts(path: String, container: PayloadContainer, as listing:
 private func listPayload(path: String, container: PayloadContainer, limits: PayloadLimits,
                          stoppingAt stop: ((PayloadHeader, String?) -> Bool)?) throws -> [PayloadEntry]? {
     let location = try PayloadLocation(path: path, container: container)
-    let archive = try location.open()
+    let archive = try location.open(wholePass: true)
     var builder = PayloadTreeBuilder(format: location.format, limits: limits)
     var index = 0
     while let entry = try archive.nextHeader() {
@@ -64,6 +64,7 @@ private func listPayload(path: String, container: PayloadContainer, limits: Payl
         try builder.add(header)
         index += 1
     }
+    try archive.readSourceToEnd()
     return builder.entries
 }
 

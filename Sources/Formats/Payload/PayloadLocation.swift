@@ -22,17 +22,19 @@ struct PayloadLocation: Sendable {
 
     var format: String { container.formatName }
 
-    /// A new libarchive reader positioned before the first header.
-    func open() throws -> ArchiveHandle {
+    /// A new libarchive reader positioned before the first header. `wholePass`: for one pass over
+    /// the whole payload (a listing), an xz-compressed tar is decoded a block per CPU.
+    func open(wholePass: Bool = false) throws -> ArchiveHandle {
         switch container {
         case .rpm:
             return try ArchiveHandle(path: path, format: format, reads: .cpio, rpm: true)
         case .tar:
-            return try ArchiveHandle(path: path, format: format, reads: .tar)
+            return try ArchiveHandle(path: path, format: format, reads: .tar, threadedXZ: wholePass)
         case .zip:
             return try ArchiveHandle(path: path, format: format, reads: .zip)
         case .debData:
-            return try ArchiveHandle(path: path, start: start, length: length, format: format, reads: .tar)
+            return try ArchiveHandle(path: path, start: start, length: length, format: format, reads: .tar,
+                                     threadedXZ: wholePass)
         }
     }
 }
