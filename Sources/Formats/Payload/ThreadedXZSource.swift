@@ -46,8 +46,10 @@ final class ThreadedXZSource: ArchiveSource {
         var options = lzma_mt()
         options.flags = 0x08  // LZMA_CONCATENATED (a macro Swift does not import): streams one after another, as xz reads them
         options.threads = UInt32(max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)))
+        // Past 512 MiB of buffers the decoder works on one thread; past 1 GiB (libarchive's own
+        // limit for its xz filter: a hostile header can ask for a dictionary that large) it fails.
         options.memlimit_threading = 512 << 20
-        options.memlimit_stop = UInt64.max
+        options.memlimit_stop = 1 << 30
         let ret = lzma_stream_decoder_mt(&stream, &options)
         guard ret == LZMA_OK else {
             close(fd)
