@@ -31,16 +31,9 @@ public final class FileBytes: ByteReader, @unchecked Sendable {
     public let count: Int
 
     public init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
-            close(fd)
-            throw FormatError.io(path: path, errno: e)
-        }
+        let (fd, size) = try openForReading(path)
         self.fd = fd
-        self.count = Int(st.st_size)
+        self.count = Int(size)
     }
 
     deinit { close(fd) }
@@ -64,4 +57,17 @@ public final class FileBytes: ByteReader, @unchecked Sendable {
         }
         return out
     }
+}
+
+/// Opens `path` read-only and returns the descriptor (the caller closes it) and the file's size.
+func openForReading(_ path: String) throws -> (fd: Int32, size: Int64) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else {
+        let e = errno
+        close(fd)
+        throw FormatError.io(path: path, errno: e)
+    }
+    return (fd, Int64(st.st_size))
 }

@@ -114,15 +114,7 @@ struct FileRange {
 
     /// `length` nil: to the end of the file. The caller closes `fd`.
     init(path: String, start: Int64, length: Int64?) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FormatError.io(path: path, errno: errno) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
-            close(fd)
-            throw FormatError.io(path: path, errno: e)
-        }
-        let fileSize = Int64(st.st_size)
+        let (fd, fileSize) = try openForReading(path)
         let len = length ?? (fileSize - start)
         guard start >= 0, len >= 0, start <= fileSize, len <= fileSize - start else {
             close(fd)
