@@ -18,7 +18,7 @@ final class InlineDigests: @unchecked Sendable {
     // @unchecked: a lane's hasher is used on its queue, and inline only while no chunk is
     // pending (`pending == 0`, read under `lock`); `update`, `finalize` and `reset` are called
     // by one thread at a time (the upload session serializes them), and they alone change
-    // `lanes`, `head`, `position` and `gaveUpOnRanges`.
+    // `lanes`, `head` and `position`.
     private var lanes: [Lane] = []
     private let slots: DispatchSemaphore
     private let lock = NSLock()
