@@ -30,10 +30,10 @@ final class ThreadedXZTests: XCTestCase {
         XCTAssertEqual(plain.filter { $0.kind == .file }.count, 202)
         XCTAssertTrue(try sh("xz -lv blocks.tar.xz", cwd: tmp.path).contains("Blocks:"))
         for name in ["blocks.tar.xz", "single.tar.xz"] {
-            XCTAssertTrue(ThreadedXZSource.holdsXZ(path: tmp.sub(name), start: 0, length: nil), name)
+            XCTAssertTrue(try FileRange(path: tmp.sub(name)).starts(with: ThreadedXZSource.magic), name)
             XCTAssertEqual(try listPayload(path: tmp.sub(name), container: .tar), plain, name)
         }
-        XCTAssertFalse(ThreadedXZSource.holdsXZ(path: tmp.sub("plain.tar"), start: 0, length: nil))
+        XCTAssertFalse(try FileRange(path: tmp.sub("plain.tar")).starts(with: ThreadedXZSource.magic))
     }
 
     func testDamagedOrCutStreamsAreFormatErrors() throws {

@@ -25,9 +25,10 @@ final class ArchiveHandle {
         ArchiveHandle.configure(a, reads: reads, rpm: rpm)
         let src: any ArchiveSource
         do {
-            src = threadedXZ && ThreadedXZSource.holdsXZ(path: path, start: start, length: length)
-                ? try ThreadedXZSource(path: path, start: start, length: length, format: format)
-                : try FileRangeSource(path: path, start: start, length: length)
+            let file = try FileRange(path: path, start: start, length: length)
+            src = threadedXZ && file.starts(with: ThreadedXZSource.magic)
+                ? try ThreadedXZSource(file, format: format)
+                : FileRangeSource(file)
         } catch {
             archive_read_free(a)
             throw error

@@ -6,29 +6,19 @@ import Foundation
 /// nothing is copied to memory or disk. The range is checked against the file size when
 /// the source is made; libarchive sees a file of exactly `length` bytes.
 final class FileRangeSource: ArchiveSource {
-    let path: String
-    let start: Int64
-    let length: Int64
-    private let fd: Int32
+    let file: FileRange
     private var position: Int64 = 0
     private let buffer: UnsafeMutableRawPointer
     private let bufferSize = 128 * 1024
-    /// errno of the last failed pread, reported instead of libarchive's generic message.
-    private(set) var lastErrno: Int32 = 0
+    /// The last failed read, reported instead of libarchive's generic message.
+    private(set) var failure: FormatError?
 
-    init(path: String, start: Int64 = 0, length: Int64? = nil) throws {
-        let range = try FileRange(path: path, start: start, length: length)
-        self.path = path
-        self.fd = range.fd
-        self.start = range.start
-        self.length = range.length
+    init(_ file: FileRange) {
+        self.file = file
         self.buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
     }
 
-    var failure: FormatError? { lastErrno != 0 ? .io(path: path, errno: lastErrno) : nil }
-
     deinit {
-        close(fd)
         buffer.deallocate()
     }
 
@@ -52,23 +42,19 @@ final class FileRangeSource: ArchiveSource {
     }
 
     private func readChunk(_ out: UnsafeMutablePointer<UnsafeRawPointer?>?) -> la_ssize_t {
-        let want = Int(min(Int64(bufferSize), length - position))
         out?.pointee = UnsafeRawPointer(buffer)
-        if want <= 0 { return 0 }
-        while true {
-            let n = pread(fd, buffer, want, off_t(start + position))
-            if n < 0 {
-                if errno == EINTR { continue }
-                lastErrno = errno
-                return -1
-            }
+        do {
+            let n = try file.read(into: buffer, count: bufferSize, at: position)
             position += Int64(n)
             return la_ssize_t(n)
+        } catch {
+            failure = error as? FormatError
+            return -1
         }
     }
 
     private func skip(_ request: la_int64_t) -> la_int64_t {
-        let n = max(0, min(Int64(request), length - position))
+        let n = max(0, min(Int64(request), file.length - position))
         position += n
         return la_int64_t(n)
     }
@@ -78,7 +64,7 @@ final class FileRangeSource: ArchiveSource {
         switch whence {
         case SEEK_SET: base = 0
         case SEEK_CUR: base = position
-        case SEEK_END: base = length
+        case SEEK_END: base = file.length
         default: return la_int64_t(ARCHIVE_FATAL)
         }
         let target = base + Int64(offset)
@@ -90,7 +76,6 @@ final class FileRangeSource: ArchiveSource {
 
 /// What libarchive reads an archive from, through client callbacks.
 protocol ArchiveSource: AnyObject {
-    var path: String { get }
     /// Attaches to a new (not yet opened) archive and opens it. The caller keeps the source alive
     /// as long as the archive.
     func attach(to archive: OpaquePointer) -> Int32
@@ -106,22 +91,47 @@ extension ArchiveSource {
     func readToEnd() throws {}
 }
 
-/// An open file and a byte range of it, checked against the file's size.
-struct FileRange {
-    let fd: Int32
+/// A byte range of an open file, checked against the file's size, read with `pread`.
+final class FileRange {
+    let path: String
     let start: Int64
     let length: Int64
+    private let fd: Int32
 
-    /// `length` nil: to the end of the file. The caller closes `fd`.
-    init(path: String, start: Int64, length: Int64?) throws {
+    /// `length` nil: to the end of the file.
+    init(path: String, start: Int64 = 0, length: Int64? = nil) throws {
         let (fd, fileSize) = try openForReading(path)
         let len = length ?? (fileSize - start)
         guard start >= 0, len >= 0, start <= fileSize, len <= fileSize - start else {
             close(fd)
             throw FormatError.truncated(needed: Int(start &+ len), available: Int(fileSize))
         }
+        self.path = path
         self.fd = fd
         self.start = start
         self.length = len
+    }
+
+    deinit {
+        close(fd)
+    }
+
+    /// Up to `count` bytes from `position` of the range (0 at its end); a failed read is
+    /// `FormatError.io`.
+    func read(into buffer: UnsafeMutableRawPointer, count: Int, at position: Int64) throws -> Int {
+        let want = Int(max(0, min(Int64(count), length - position)))
+        if want == 0 { return 0 }
+        while true {
+            let n = pread(fd, buffer, want, off_t(start + position))
+            if n >= 0 { return n }
+            if errno != EINTR { throw FormatError.io(path: path, errno: errno) }
+        }
+    }
+
+    /// Whether the range begins with `prefix`.
+    func starts(with prefix: [UInt8]) -> Bool {
+        var head = [UInt8](repeating: 0, count: prefix.count)
+        let n = (try? head.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: prefix.count, at: 0) }) ?? 0
+        return n == prefix.count && head == prefix
     }
 }

@@ -9,10 +9,7 @@ import Foundation
 /// For listing a whole payload at once (a deb's `data.tar.xz`, a `.tar.xz`), not for the
 /// readers that stay open: each decoder keeps its threads and their buffers.
 final class ThreadedXZSource: ArchiveSource {
-    let path: String
-    private let fd: Int32
-    private let start: Int64
-    private let length: Int64
+    private let file: FileRange
     /// Compressed bytes read so far.
     private var position: Int64 = 0
     private var stream = lzma_stream()
@@ -25,24 +22,7 @@ final class ThreadedXZSource: ArchiveSource {
 
     static let magic: [UInt8] = [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]
 
-    /// Whether `length` bytes of `path` from `start` begin like an xz stream.
-    static func holdsXZ(path: String, start: Int64, length: Int64?) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: UInt64(start))) != nil,
-              let head = try? handle.read(upToCount: magic.count) else { return false }
-        return [UInt8](head) == magic && (length ?? Int64(magic.count)) >= Int64(magic.count)
-    }
-
-    init(path: String, start: Int64, length: Int64?, format: String) throws {
-        let range = try FileRange(path: path, start: start, length: length)
-        self.path = path
-        self.fd = range.fd
-        self.start = range.start
-        self.length = range.length
-        self.format = format
-        input = .allocate(capacity: Self.bufferSize)
-        output = .allocate(capacity: Self.bufferSize)
+    init(_ file: FileRange, format: String) throws {
         var options = lzma_mt()
         options.flags = 0x08  // LZMA_CONCATENATED (a macro Swift does not import): streams one after another, as xz reads them
         options.threads = UInt32(max(1, min(ProcessInfo.processInfo.activeProcessorCount, 4)))
@@ -52,16 +32,16 @@ final class ThreadedXZSource: ArchiveSource {
         options.memlimit_stop = 1 << 30
         let ret = lzma_stream_decoder_mt(&stream, &options)
         guard ret == LZMA_OK else {
-            close(fd)
-            input.deallocate()
-            output.deallocate()
             throw FormatError.invalid(format: format, reason: "xz: the decoder could not start (\(ret.rawValue))")
         }
+        self.file = file
+        self.format = format
+        input = .allocate(capacity: Self.bufferSize)
+        output = .allocate(capacity: Self.bufferSize)
     }
 
     deinit {
         lzma_end(&stream)
-        close(fd)
         input.deallocate()
         output.deallocate()
     }
@@ -89,23 +69,23 @@ final class ThreadedXZSource: ArchiveSource {
         stream.next_out = output
         stream.avail_out = Self.bufferSize
         while stream.avail_out == Self.bufferSize {
-            if stream.avail_in == 0 && position < length {
-                let want = Int(min(Int64(Self.bufferSize), length - position))
-                let n = pread(fd, input, want, off_t(start + position))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = .io(path: path, errno: errno)
+            if stream.avail_in == 0 && position < file.length {
+                let n: Int
+                do {
+                    n = try file.read(into: input, count: Self.bufferSize, at: position)
+                } catch {
+                    failure = error as? FormatError
                     return -1
                 }
                 if n == 0 {
-                    failure = .truncated(needed: Int(start + length), available: Int(start + position))
+                    failure = .truncated(needed: Int(file.start + file.length), available: Int(file.start + position))
                     return -1
                 }
                 position += Int64(n)
                 stream.next_in = UnsafePointer(input)
                 stream.avail_in = n
             }
-            let action = stream.avail_in == 0 && position >= length ? LZMA_FINISH : LZMA_RUN
+            let action = stream.avail_in == 0 && position >= file.length ? LZMA_FINISH : LZMA_RUN
             let ret = lzma_code(&stream, action)
             if ret == LZMA_STREAM_END {
                 ended = true
