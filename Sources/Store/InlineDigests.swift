@@ -60,13 +60,19 @@ final class InlineDigests: @unchecked Sendable {
     /// per range digest they record and returns those (they have not seen any byte yet).
     private func lookForRanges(adding bytes: UnsafeRawBufferPointer) -> [Lane] {
         guard head != nil else { return [] }
-        // Most uploads are not RPMs: tell from the first write itself, without copying it.
-        if head!.isEmpty, RPMLayoutProbe(prefix: bytes) == .notRPM {
-            head = nil
-            return []
+        // The first write is probed as it is: most uploads are not RPMs, and it need not be copied.
+        let probe: RPMLayoutProbe
+        if head!.isEmpty {
+            probe = RPMLayoutProbe(prefix: bytes)
+            if probe == .notRPM {
+                head = nil
+                return []
+            }
+            head!.append(contentsOf: bytes)
+        } else {
+            head!.append(contentsOf: bytes)
+            probe = head!.withUnsafeBytes { RPMLayoutProbe(prefix: $0) }
         }
-        head!.append(contentsOf: bytes)
-        let probe = head!.withUnsafeBytes { RPMLayoutProbe(prefix: $0) }
         switch probe {
         case .notRPM:
             head = nil

@@ -145,7 +145,7 @@ public final class UploadSession: @unchecked Sendable {
             try recordingFailure {
                 try endDirectWrites()
                 guard ftruncate(fd, off_t(newLength)) == 0 else {
-                    throw StoreError.io("truncating \(fileName) failed", errno: errno)
+                    throw StoreError.failed(errno, "truncating \(fileName)")
                 }
             }
             if newLength < hashedLength { inOrder = false }
