@@ -1,7 +1,10 @@
 import Foundation
 
 /// Node ⇄ inode number, plus where each inode was last seen (parent, name) so a change can
-/// tell the kernel exactly which names to forget.
+/// tell the kernel exactly which names to forget. The inodes of one package, and the search
+/// directories, are also kept together (`InodeGroup`): a change finds what it affects without
+/// going through every inode the kernel holds (800,000 after a `find` over 100,000 packages,
+/// which made each upload take 85 ms instead of 8).
 ///
 /// A number lives while the kernel holds references to it (lookups, creates and readdirplus
 /// entries, given back by forget), so memory follows the kernel's inode cache, not the size of
@@ -15,11 +18,21 @@ final class InodeTable: @unchecked Sendable {
         var parent: UInt64
         var name: String
         var references: UInt64
+        /// Index in its group's list (`groups[node.group]`), when it has a group.
+        var slot: Int
+    }
+
+    /// Where the kernel last saw an inode: `name` in the directory `parent`.
+    struct Place: Equatable {
+        let parent: UInt64
+        let name: String
+        let ino: UInt64
     }
 
     private let lock = NSLock()
     private var inos: [Node: UInt64] = [.root: rootIno]
-    private var known: [UInt64: Known] = [rootIno: Known(node: .root, parent: rootIno, name: "", references: 1)]
+    private var known: [UInt64: Known] = [rootIno: Known(node: .root, parent: rootIno, name: "", references: 1, slot: -1)]
+    private var groups: [InodeGroup: [UInt64]] = [:]
     private var next: UInt64 = rootIno + 1
 
     var count: Int { lock.withLock { known.count } }
@@ -48,7 +61,12 @@ final class InodeTable: @unchecked Sendable {
             let ino = next
             next += 1
             inos[node] = ino
-            known[ino] = Known(node: node, parent: parent, name: name, references: 1)
+            var slot = -1
+            if let group = node.group {
+                slot = groups[group, default: []].count
+                groups[group, default: []].append(ino)
+            }
+            known[ino] = Known(node: node, parent: parent, name: name, references: 1, slot: slot)
             return ino
         }
     }
@@ -62,6 +80,7 @@ final class InodeTable: @unchecked Sendable {
             if entry.references == 0 {
                 known[ino] = nil
                 inos[entry.node] = nil
+                if let group = entry.node.group { leave(group, at: entry.slot) }
                 shrinkIfSparse()
             } else {
                 known[ino] = entry
@@ -76,17 +95,49 @@ final class InodeTable: @unchecked Sendable {
         guard known.capacity > Self.smallestShrunk, known.count < known.capacity / 8 else { return }
         known = Dictionary(uniqueKeysWithValues: known.lazy.map { ($0.key, $0.value) })
         inos = Dictionary(uniqueKeysWithValues: inos.lazy.map { ($0.key, $0.value) })
+        groups = Dictionary(uniqueKeysWithValues: groups.lazy.map { ($0.key, $0.value) })
     }
 
     private static let smallestShrunk = 1 << 14
 
-    /// (parent, name, ino) of every known node matching `predicate`.
-    func places(where predicate: (Node) -> Bool) -> [(parent: UInt64, name: String, ino: UInt64)] {
-        lock.withLock {
-            known.compactMap { ino, entry in
-                guard ino != Self.rootIno, predicate(entry.node) else { return nil }
-                return (entry.parent, entry.name, ino)
-            }
+    /// Takes the inode at `slot` out of `group`'s list: the last one moves into its place.
+    private func leave(_ group: InodeGroup, at slot: Int) {
+        guard var members = groups.removeValue(forKey: group) else { return }
+        let last = members.removeLast()
+        if slot < members.count {
+            members[slot] = last
+            known[last]?.slot = slot
         }
+        if !members.isEmpty { groups[group] = members }
+    }
+
+    /// Where each known inode of `group` was last seen.
+    func places(in group: InodeGroup) -> [Place] {
+        lock.withLock {
+            (groups[group] ?? []).compactMap { ino in known[ino].map { Place(parent: $0.parent, name: $0.name, ino: ino) } }
+        }
+    }
+
+    /// Where `node` was last seen, if the kernel holds it.
+    func place(of node: Node) -> Place? {
+        lock.withLock {
+            guard let ino = inos[node], ino != Self.rootIno, let entry = known[ino] else { return nil }
+            return Place(parent: entry.parent, name: entry.name, ino: ino)
+        }
+    }
+}
+
+/// Inodes a change finds together: those showing one package, and the search directories
+/// (every change may alter any search's hits).
+enum InodeGroup: Hashable {
+    case package(Int64)
+    case searchDirectories
+}
+
+extension Node {
+    var group: InodeGroup? {
+        if let id = packageID { return .package(id) }
+        if case .searchDir = self { return .searchDirectories }
+        return nil
     }
 }

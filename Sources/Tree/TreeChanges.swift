@@ -83,21 +83,23 @@ extension PackageTree {
                         + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })
         let gone = location != nil || old != nil
         if gone { payloadReaders.forget(ids) }
-        // The directories whose listing now differs (listings are cached by the kernel too).
-        // Only the directories above the package's own matter, and they follow from its fields.
-        let p = location ?? PackageLocation(of: package)
-        let listings: Set<Node> = [.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch),
-                                   .versionDir(p.type, p.os, p.arch, p.version)]
-        for place in inodes.places(where: { node in
-            // A payload never changes while its package exists: only its going away matters.
-            if let id = node.packageID, ids.contains(id) { return gone || !node.isPayload }
-            switch node {
-            case .receipt(let n), .idLink(let n), .sha1Link(let n), .sha256Link(let n): return names.contains(n)
-            case .latest, .typeDir, .osDir, .archDir, .versionDir: return gone || node.isLatest || listings.contains(node)
-            case .incoming, .byID, .bySHA1, .bySHA256, .searchDir: return true
-            default: return false
-            }
-        }) {
+        // A payload never changes while its package exists: only its going away matters.
+        var places = ids.flatMap { id in
+            inodes.places(in: .package(id)).filter { place in gone || !(inodes.node(place.ino)?.isPayload ?? true) }
+        }
+        // The directories whose listing now differs (listings are cached by the kernel too):
+        // those above the package, at its new place and at the one it left, and their `latest`.
+        let locations = Set([location ?? PackageLocation(of: package)] + [old.map(PackageLocation.init(of:))].compactMap { $0 })
+        var nodes: Set<Node> = [.incoming, .byID, .bySHA1, .bySHA256]
+        for p in locations {
+            nodes.formUnion([.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch),
+                             .versionDir(p.type, p.os, p.arch, p.version), .latest(p.type, p.os, p.arch)])
+        }
+        for name in names {
+            nodes.formUnion([.receipt(name), .idLink(name), .sha1Link(name), .sha256Link(name)])
+        }
+        places += nodes.compactMap { inodes.place(of: $0) } + inodes.places(in: .searchDirectories)
+        for place in places {
             let node = inodes.node(place.ino)
             if gone && !(node?.isFixedDirectory ?? false) { notifier.invalidateEntry(parent: place.parent, name: place.name) }
             if node?.isDirectory ?? false { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
@@ -115,8 +117,4 @@ extension Node {
         }
     }
 
-    var isLatest: Bool {
-        if case .latest = self { return true }
-        return false
-    }
 }

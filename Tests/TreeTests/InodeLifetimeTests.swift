@@ -75,6 +75,38 @@ final class InodeTableTests: XCTestCase {
     }
 }
 
+extension InodeTableTests {
+    func testAPackagesInodesAreFoundWithoutTheOthers() {
+        let table = InodeTable()
+        let root = InodeTable.rootIno
+        var held: [Int64: Set<UInt64>] = [:]
+        for id in Int64(1)...50 {
+            held[id] = [table.reference(.package(id), parent: root, name: "p\(id)"),
+                        table.reference(.meta(id), parent: root, name: "meta.json"),
+                        table.reference(.payload(id, path: "/a", type: UInt32(S_IFREG)), parent: root, name: "a"),
+                        table.reference(.searchLink("kw", id), parent: root, name: "l\(id)")]
+        }
+        let search = table.reference(.searchDir("kw"), parent: root, name: "kw")
+        _ = table.reference(.idLink("7"), parent: root, name: "7")
+        // Forgetting moves the last of a group into the freed slot: every order must keep the lists right.
+        for id in Int64(1)...50 where id % 3 == 0 {
+            let inos = held[id]!.sorted()
+            table.forget(inos[1], count: 1)
+            table.forget(inos[3], count: 1)
+            held[id]!.subtract([inos[1], inos[3]])
+        }
+        for id in Int64(1)...50 {
+            XCTAssertEqual(Set(table.places(in: .package(id)).map(\.ino)), held[id]!, "package \(id)")
+        }
+        XCTAssertEqual(table.places(in: .searchDirectories).map(\.ino), [search])
+        XCTAssertEqual(table.place(of: .meta(4)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4))!))
+        XCTAssertNil(table.place(of: .meta(999)))
+        for ino in held[9]! { table.forget(ino, count: 1) }
+        XCTAssertEqual(table.places(in: .package(9)), [])
+        XCTAssertEqual(table.places(in: .package(10)).count, 4)
+    }
+}
+
 final class NodeLayoutTests: XCTestCase {
     func testANodeTakesThreeWords() {
         // Two copies per inode the kernel holds (see Node): the size is the memory of a big browse.
