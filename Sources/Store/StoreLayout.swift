@@ -1,4 +1,5 @@
 import Foundation
+import PkgfsFormats
 
 /// Where a store keeps its parts on disk:
 /// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
@@ -43,5 +44,22 @@ public struct StoreLayout: Sendable {
                 throw StoreError.io("cannot create store directory \(dir)", errno: EACCES)
             }
         }
+        createFanOutDirectories()
+    }
+
+    /// The 256 `blobs/sha256/<2 hex>` directories, made at once: an upload that had to make its
+    /// own also waited for a sync of their parent (250 µs), the first few hundred of every store.
+    /// Best effort: a store on a full disk still opens, and an upload makes a missing one.
+    private func createFanOutDirectories() {
+        var created = false
+        for byte in 0...255 {
+            let dir = "\(blobsDirectory)/\(Hex.string([UInt8(byte)]))"
+            if mkdir(dir, 0o755) == 0 {
+                created = true
+            } else if errno != EEXIST {
+                break
+            }
+        }
+        if created { try? BackgroundSync(directory: blobsDirectory).wait() }
     }
 }

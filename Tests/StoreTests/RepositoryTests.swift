@@ -155,12 +155,14 @@ final class RepositoryTests: TemporaryRootTestCase {
         return path
     }
 
-    func testAdoptionCreatesItsDirectoryOnceAndStoresSameBytesOnce() throws {
+    func testAdoptionCreatesAMissingDirectoryAndStoresSameBytesOnce() throws {
         let repo = try Repository(root: root)
         let bytes = bytesOf(9, count: 3000)
         let digest = try repo.sha256OfFile(try writeTemporary(bytes, in: repo))
         let fanOut = (repo.blobs.path(sha256: digest) as NSString).deletingLastPathComponent
-        XCTAssertFalse(FileManager.default.fileExists(atPath: fanOut), "a new store has no fan-out directories")
+        let made = try FileManager.default.contentsOfDirectory(atPath: repo.layout.blobsDirectory)
+        XCTAssertEqual(Set(made), Set((0...255).map { Hex.string([UInt8($0)]) }), "a store makes its fan-out directories at open")
+        XCTAssertEqual(rmdir(fanOut), 0)  // as a store from before they were made at open
         let first = try repo.blobs.adopt(temporaryPath: try writeTemporary(bytes, in: repo), sha256: digest)
         try first.waitUntilDurable()
         try first.waitUntilDurable()  // a second wait returns at once
