@@ -34,3 +34,5 @@ struct BoundedCache<Key: Hashable, Value> {
         old[key] = nil
     }
 }
+
+extension BoundedCache: Sendable where Key: Sendable, Value: Sendable {}

@@ -30,9 +30,13 @@ final class LinkTargetMemo: @unchecked Sendable {
     }
 
     func forgetAll() {
-        lock.withLock {
+        let dropped = lock.withLock { () -> BoundedCache<Node, String> in
             generation &+= 1
-            targets = BoundedCache(capacity: capacity)
+            defer { targets = BoundedCache(capacity: capacity) }
+            return targets
         }
+        // Freeing a full memo took 170 ms (after a browse of 100,000 packages), in the
+        // close() of the upload that changed something: that is done on another thread.
+        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(dropped) {} }
     }
 }
