@@ -22,11 +22,12 @@ final class InodeTable: @unchecked Sendable {
         var slot: Int
     }
 
-    /// Where the kernel last saw an inode: `name` in the directory `parent`.
+    /// Where the kernel last saw an inode (`name` in the directory `parent`), and what it shows.
     struct Place: Equatable {
         let parent: UInt64
         let name: String
         let ino: UInt64
+        let node: Node
     }
 
     private let lock = NSLock()
@@ -114,7 +115,7 @@ final class InodeTable: @unchecked Sendable {
     /// Where each known inode of `group` was last seen.
     func places(in group: InodeGroup) -> [Place] {
         lock.withLock {
-            (groups[group] ?? []).compactMap { ino in known[ino].map { Place(parent: $0.parent, name: $0.name, ino: ino) } }
+            (groups[group] ?? []).compactMap { ino in known[ino].map { Place(parent: $0.parent, name: $0.name, ino: ino, node: $0.node) } }
         }
     }
 
@@ -122,7 +123,7 @@ final class InodeTable: @unchecked Sendable {
     func place(of node: Node) -> Place? {
         lock.withLock {
             guard let ino = inos[node], ino != Self.rootIno, let entry = known[ino] else { return nil }
-            return Place(parent: entry.parent, name: entry.name, ino: ino)
+            return Place(parent: entry.parent, name: entry.name, ino: ino, node: node)
         }
     }
 }

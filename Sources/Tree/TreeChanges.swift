@@ -85,7 +85,7 @@ extension PackageTree {
         if gone { payloadReaders.forget(ids) }
         // A payload never changes while its package exists: only its going away matters.
         var places = ids.flatMap { id in
-            inodes.places(in: .package(id)).filter { place in gone || !(inodes.node(place.ino)?.isPayload ?? true) }
+            inodes.places(in: .package(id)).filter { place in gone || !place.node.isPayload }
         }
         // The directories whose listing now differs (listings are cached by the kernel too):
         // those above the package, at its new place and at the one it left, and their `latest`.
@@ -100,9 +100,8 @@ extension PackageTree {
         }
         places += nodes.compactMap { inodes.place(of: $0) } + inodes.places(in: .searchDirectories)
         for place in places {
-            let node = inodes.node(place.ino)
-            if gone && !(node?.isFixedDirectory ?? false) { notifier.invalidateEntry(parent: place.parent, name: place.name) }
-            if node?.isDirectory ?? false { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
+            if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
+            if place.node.isDirectory { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
         }
         notifier.invalidateListing(InodeTable.rootIno)
     }

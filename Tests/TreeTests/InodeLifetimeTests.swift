@@ -99,7 +99,7 @@ extension InodeTableTests {
             XCTAssertEqual(Set(table.places(in: .package(id)).map(\.ino)), held[id]!, "package \(id)")
         }
         XCTAssertEqual(table.places(in: .searchDirectories).map(\.ino), [search])
-        XCTAssertEqual(table.place(of: .meta(4)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4))!))
+        XCTAssertEqual(table.place(of: .meta(4)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4))!, node: .meta(4)))
         XCTAssertNil(table.place(of: .meta(999)))
         for ino in held[9]! { table.forget(ino, count: 1) }
         XCTAssertEqual(table.places(in: .package(9)), [])
