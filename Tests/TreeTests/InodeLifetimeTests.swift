@@ -69,13 +69,55 @@ final class InodeTableTests: XCTestCase {
         for ino in inos.dropFirst(10) { table.forget(ino, count: 1) }
         XCTAssertEqual(table.count, 11, "ten links and the root")
         XCTAssertLessThan(table.capacity, grown / 8)
+        XCTAssertLessThanOrEqual(table.indexCapacity, 1024, "the node index shrinks too")
         XCTAssertEqual(table.node(inos[3]), .idLink("id3"), "what is still held keeps its number")
         XCTAssertEqual(table.existingIno(.idLink("id3")), inos[3])
         XCTAssertNil(table.existingIno(.idLink("id50")))
+        XCTAssertNil(table.node(inos[50]), "a forgotten number is unknown")
+        let again = (0..<100_000).map { table.reference(.sha1Link("h\($0)"), parent: InodeTable.rootIno, name: "h\($0)") }
+        XCTAssertTrue(Set(again).isDisjoint(with: inos), "freed chunks come back under new numbers")
+        XCTAssertEqual(table.node(again[50_000]), .sha1Link("h50000"))
     }
 }
 
 extension InodeTableTests {
+    /// Random references and forgets against a plain dictionary: the node index (open addressing,
+    /// backward-shift deletion) and the slots must always agree with it, and no number may come
+    /// back for another node.
+    func testRandomChurnAgreesWithADictionary() {
+        let table = InodeTable()
+        var expected: [Node: (ino: UInt64, references: UInt64)] = [:]
+        var numbered: [UInt64: Node] = [InodeTable.rootIno: .root]
+        var random = SystemRandomNumberGenerator()
+        let nodes: [Node] = (0..<12_000).map { $0 % 3 == 0 ? .package(Int64($0)) : .sha1Link("h\($0 % 997)-\($0)") }
+        for round in 0..<150_000 {
+            let node = nodes[Int.random(in: 0..<nodes.count, using: &random)]
+            if let held = expected[node], Bool.random(using: &random) {
+                let count = UInt64.random(in: 1...2, using: &random)
+                table.forget(held.ino, count: count)
+                expected[node] = held.references > count ? (held.ino, held.references - count) : nil
+            } else {
+                let ino = table.reference(node, parent: InodeTable.rootIno, name: "n")
+                if let held = expected[node] {
+                    XCTAssertEqual(ino, held.ino, "round \(round): a held node keeps its number")
+                    expected[node] = (ino, held.references + 1)
+                } else {
+                    XCTAssertNil(numbered[ino].flatMap { $0 == node ? nil : $0 }, "round \(round): number \(ino) reused")
+                    numbered[ino] = node
+                    expected[node] = (ino, 1)
+                }
+            }
+        }
+        XCTAssertEqual(table.count, expected.count + 1)
+        for node in nodes {
+            XCTAssertEqual(table.existingIno(node), expected[node]?.ino, "\(node)")
+            if let ino = expected[node]?.ino { XCTAssertEqual(table.node(ino), node) }
+        }
+        for (ino, node) in numbered where expected[node]?.ino != ino && ino != InodeTable.rootIno {
+            XCTAssertNil(table.node(ino), "a forgotten number \(ino) stays unknown")
+        }
+    }
+
     func testAPackagesInodesAreFoundWithoutTheOthers() {
         let table = InodeTable()
         let root = InodeTable.rootIno
