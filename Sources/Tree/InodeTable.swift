@@ -76,7 +76,8 @@ final class InodeTable: @unchecked Sendable {
             }
             let group = node.group
             let groupSlot = group.map { groups[$0, default: []].count } ?? -1
-            let ino = slots.insert(InodeEntry(node: node, generation: 0, parent: parent, name: name, references: 1,
+            let shared = node.ownName.flatMap { $0 == name ? $0 : nil } ?? name
+            let ino = slots.insert(InodeEntry(node: node, generation: 0, parent: parent, name: shared, references: 1,
                                               groupSlot: Int32(groupSlot), hash: hash))
             index.insert(InodeNumber.slot(of: ino), hash: hash, in: slots)
             if let group { groups[group, default: []].append(ino) }

@@ -59,6 +59,19 @@ enum Node: Hashable, Sendable {
         }
     }
 
+    /// The name this node has in its directory, when the node holds it as a string: the inode
+    /// table keeps that string rather than a copy of the kernel's (a by-sha256 name is 64 bytes).
+    var ownName: String? {
+        switch self {
+        case let .receipt(name), let .typeDir(name), let .idLink(name), let .sha1Link(name), let .sha256Link(name),
+             let .searchDir(name), let .osDir(_, name), let .archDir(_, _, name), let .versionDir(_, _, _, name),
+             let .inlineFile(_, name):
+            return name
+        default:
+            return nil
+        }
+    }
+
     /// The package this node shows, if it shows exactly one.
     var packageID: Int64? {
         switch self {
