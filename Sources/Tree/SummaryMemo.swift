@@ -4,6 +4,8 @@ import PkgfsStore
 /// Package summaries by id, kept between requests: a cold `ls -l` or `find` asks for the same
 /// package's summary once per entry (its directory, meta.json, state, the original, links to it).
 /// `packageChanged`, the signal that also drops the kernel's caches, drops a package from here.
+/// A summary takes about 900 bytes (nine strings), so the memo holds what one directory's listing
+/// and the walk into it ask for, not a whole browse: 16,384 of them take 15 MB.
 final class SummaryMemo: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     private let lock = NSLock()
@@ -15,7 +17,7 @@ final class SummaryMemo: @unchecked Sendable {
     /// Moves on every `forget`, so a summary read before a change is not stored after it.
     private var generation: UInt64 = 0
 
-    init(capacity: Int = 65_536) {
+    init(capacity: Int = 16_384) {
         entries = BoundedCache(capacity: capacity)
         batchLimit = max(1, capacity / 2)
     }
