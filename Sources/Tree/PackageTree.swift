@@ -15,7 +15,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let metaCache = MetaCache()
     let summaries = SummaryMemo()
     let searches = SearchMemo()
-    let linkTargets = LinkTargetMemo()
+    let linkMemo = LinkMemo()
     /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.
     let payloadReaders = PayloadReaderCache()
     let access: AccessPolicy

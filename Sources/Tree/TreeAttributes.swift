@@ -58,15 +58,10 @@ extension PackageTree {
             a.nlink = 2
             a.mtime = listingClock.time
         } else if node.isSymlink {
-            if case let .searchLink(keyword, id) = node, let hit = knownSearchHit(keyword, id: id) {
-                return searchLinkAttributes(hit, base: a)
-            }
-            guard let target = try linkTarget(of: node) else { throw FSError.notFound() }
+            guard let link = try linkView(of: node) else { throw FSError.notFound() }
             a.mode = UInt32(S_IFLNK) | 0o777
-            a.size = Int64(target.utf8.count)
-            if let id = try linkedPackage(node)?.id, let summary = try summary(id: id) {
-                a.mtime = summary.createdAt
-            }
+            a.size = Int64(link.target.utf8.count)
+            if let createdAt = link.createdAt { a.mtime = createdAt }
         }
         return a
     }
@@ -87,21 +82,31 @@ extension PackageTree {
 
     /// Where a symlink points, relative to the directory holding it.
     func linkTarget(of node: Node) throws -> String? {
-        try linkTargets.target(of: node) { try readLinkTarget(of: node) }
+        try linkView(of: node)?.target
     }
 
-    private func readLinkTarget(of node: Node) throws -> String? {
+    /// Where a symlink points, and the time of the package it links to.
+    func linkView(of node: Node) throws -> LinkView? {
+        // The way up from a search hit passes search/<keyword>/; from the other links, one directory.
+        var prefix = "../"
+        if case let .searchLink(keyword, id) = node {
+            // The search just listed has the path: nothing to read or remember.
+            if let hit = knownSearchHit(keyword, id: id) {
+                return LinkView(target: Self.searchLinkTarget(of: hit), createdAt: hit.createdAt)
+            }
+            prefix = "../../"
+        }
+        return try linkMemo.view(of: node, prefix: prefix) { try readLink(node) }
+    }
+
+    private func readLink(_ node: Node) throws -> LinkMemo.Read? {
         switch node {
         case .latest(let t, let o, let a):
-            return try sortedVersions(type: t, os: o, arch: a).last
-        case .receipt, .idLink, .sha1Link, .sha256Link:
-            return try linkedPackage(node).map { "../" + $0.location.path }
-        case let .searchLink(keyword, id):
-            // The search just listed has the path: no package row to read.
-            if let hit = knownSearchHit(keyword, id: id) { return Self.searchLinkTarget(of: hit) }
-            return try linkedPackage(node).map { "../../" + $0.location.path }
+            return try sortedVersions(type: t, os: o, arch: a).last.map { .target($0) }
+        case .receipt, .idLink, .sha1Link, .sha256Link, .searchLink:
+            return try linkedPackage(node).map { .package($0.id, LinkMemo.LinkedPackage(path: $0.location.path, createdAt: $0.createdAt)) }
         case let .payload(id, path, _):
-            return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget
+            return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget.map { .target($0) }
         default:
             return nil
         }

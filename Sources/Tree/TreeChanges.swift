@@ -13,7 +13,7 @@ extension PackageTree {
         case .receipt(let fileName):
             try access.requireManager(caller, "removing receipt \(fileName)")
             try mapped { try repository.catalog.removeReceipt(fileName: fileName) }
-            linkTargets.forgetAll()
+            linkMemo.forgetAll()
             listingClock.tick()
             notifier?.invalidateEntry(parent: parent, name: name)
         case .original(let id):
@@ -76,7 +76,7 @@ extension PackageTree {
     func packageChanged(_ package: Package, replacing old: Package?, removedFrom location: PackageLocation? = nil) {
         let ids = Set([package.id, old?.id].compactMap { $0 })
         summaries.forget(ids)
-        linkTargets.forgetAll()
+        linkMemo.forgetAll()
         listingClock.tick()
         guard let notifier else { return }
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
