@@ -8,6 +8,7 @@ final class FuseContext: @unchecked Sendable {
     let fs: any LowLevelFileSystem
     let logger: Logger
     let passthrough = Passthrough()
+    let heapTrimmer = HeapTrimmer()
     /// The session's /dev/fuse descriptor (for passthrough's ioctls), set once mounted.
     var device: Int32 = -1
     /// Set once mounted, before requests flow.
@@ -39,11 +40,8 @@ final class FuseContext: @unchecked Sendable {
         released(lock.withLock { listings.removeValue(forKey: id) })
     }
 
-    /// A huge listing leaves its pages to malloc, which keeps them: give them back once it is
-    /// freed (after the reply being made now).
     private func released(_ listing: (any DirectoryListing)?) {
-        guard (listing?.count ?? 0) >= 100_000 else { return }
-        DispatchQueue.global().async { _ = malloc_trim(0) }
+        heapTrimmer.freed(listing?.count ?? 0)
     }
 
     // MARK: - listings without opendir

@@ -50,7 +50,9 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
 
     ops.forget = { req, ino, count in
-        FuseContext.from(req).fs.forget(ino, count: count)
+        let ctx = FuseContext.from(req)
+        ctx.fs.forget(ino, count: count)
+        ctx.heapTrimmer.freed(1)
         fuse_reply_none(req)
     }
     ops.forget_multi = { req, count, forgets in
@@ -58,6 +60,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         if let forgets {
             for i in 0..<count { ctx.fs.forget(forgets[i].ino, count: forgets[i].nlookup) }
         }
+        ctx.heapTrimmer.freed(count)
         fuse_reply_none(req)
     }
 

@@ -67,7 +67,10 @@ final class SearchMemo: @unchecked Sendable {
     /// kernel has not cached was the whole search again (0.4 s each for 588,930 hits, so that
     /// `ls -l` of them would have taken days).
     func store(_ keyword: String, _ result: SearchResult, readAt generation: UInt64) {
-        lock.withLock {
+        // The searches this displaces are freed after the lock, not under it: a million hits
+        // take a while to free, and lookups wait for this lock.
+        _ = lock.withLock { () -> BoundedCache<String, Kept> in
+            let displaced = entries
             if let alone = keptAlone { entries.remove(alone) }
             keptAlone = nil
             if result.hits.count > keptAloneAbove {
@@ -75,6 +78,7 @@ final class SearchMemo: @unchecked Sendable {
                 keptAlone = keyword
             }
             entries.set(keyword, Kept(generation: generation, result: result))
+            return displaced
         }
     }
 }
