@@ -26,7 +26,7 @@ public struct SearchHits: Sendable, RandomAccessCollection {
 
     /// The rows of `parts` (read by different threads), newest first.
     init(joining parts: [SearchHitsBuilder]) {
-        var merged: [[UInt8]: UInt32] = [:]
+        var merged: [ParentKey: UInt32] = [:]
         for part in parts {
             // Each part numbered its parent directories itself.
             let renumbered = part.parentKeys.indices.map { local -> UInt32 in
@@ -96,6 +96,16 @@ public struct SearchHits: Sendable, RandomAccessCollection {
     }
 }
 
+/// A parent directory's key: hashed as one run of bytes (an array of bytes hashes byte by byte,
+/// which was most of the time a search spent on each row).
+struct ParentKey: Hashable, Sendable {
+    var bytes: [UInt8] = []
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
 /// One thread's share of a search: the rows it read, with its own numbering of their parent
 /// directories (`SearchHits(joining:)` renumbers them).
 struct SearchHitsBuilder: Sendable {
@@ -105,10 +115,12 @@ struct SearchHitsBuilder: Sendable {
     fileprivate var names = PackedNames()
     fileprivate var parentTable: [SearchHits.ParentDirectory] = []
     /// The four columns' bytes, each followed by a 0 byte: the key of a parent directory.
-    fileprivate var parentKeys: [[UInt8]] = []
-    private var parentNumbers: [[UInt8]: UInt32] = [:]
+    fileprivate var parentKeys: [ParentKey] = []
+    private var parentNumbers: [ParentKey: UInt32] = [:]
     /// Reused for each row's key, so a directory seen before costs no allocation.
-    private var key: [UInt8] = []
+    private var key = ParentKey()
+    /// The last row's parent: rows of one directory often come one after another.
+    private var lastParent: UInt32?
 
     var idsRead: [Int64] { ids }
     var count: Int { ids.count }
@@ -118,13 +130,17 @@ struct SearchHitsBuilder: Sendable {
     mutating func appendRow(of statement: OpaquePointer) {
         ids.append(sqlite3_column_int64(statement, 0))
         times.append(sqlite3_column_double(statement, 1))
-        key.removeAll(keepingCapacity: true)
+        let previous = lastParent.map { parentKeys[Int($0)] }
+        key.bytes.removeAll(keepingCapacity: true)
         for column in Int32(2)...5 {
-            key.append(contentsOf: Self.text(statement, column))
-            key.append(0)
+            key.bytes.append(contentsOf: Self.text(statement, column))
+            key.bytes.append(0)
         }
-        if let known = parentNumbers[key] {
+        if let lastParent, key == previous {
+            parents.append(lastParent)
+        } else if let known = parentNumbers[key] {
             parents.append(known)
+            lastParent = known
         } else {
             let number = UInt32(parentTable.count)
             let texts = (Int32(2)...5).map { String(decoding: Self.text(statement, $0), as: UTF8.self) }
@@ -132,6 +148,7 @@ struct SearchHitsBuilder: Sendable {
             parentKeys.append(key)
             parentNumbers[key] = number
             parents.append(number)
+            lastParent = number
         }
         names.append(utf8: UnsafeRawBufferPointer(Self.text(statement, 6)))
     }
