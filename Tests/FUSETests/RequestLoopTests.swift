@@ -23,7 +23,7 @@ final class RequestLoopTests: XCTestCase {
     override func tearDown() {
         fs?.releaseSlow()
         if served != nil {
-            _ = Self.unmount(mountPoint)
+            _ = unmountTestMount(mountPoint)
             XCTAssertEqual(served.wait(timeout: .now() + 20), .success, "the loop did not return after the unmount")
         }
         rmdir(mountPoint)
@@ -120,15 +120,6 @@ final class RequestLoopTests: XCTestCase {
         fs.releaseSlow()
         XCTAssertEqual(slowDone.wait(timeout: .now() + 20), .success)
         XCTAssertEqual(slowResult, 0)
-    }
-
-    private static func unmount(_ path: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "fusermount3 -u -z '\(path)' 2>/dev/null || umount -l '\(path)'"]
-        try? process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }
 
