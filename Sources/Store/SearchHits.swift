@@ -119,8 +119,6 @@ struct SearchHitsBuilder: Sendable {
     private var parentNumbers: [ParentKey: UInt32] = [:]
     /// Reused for each row's key, so a directory seen before costs no allocation.
     private var key = ParentKey()
-    /// The last row's parent: rows of one directory often come one after another.
-    private var lastParent: UInt32?
 
     var idsRead: [Int64] { ids }
     var count: Int { ids.count }
@@ -130,17 +128,16 @@ struct SearchHitsBuilder: Sendable {
     mutating func appendRow(of statement: OpaquePointer) {
         ids.append(sqlite3_column_int64(statement, 0))
         times.append(sqlite3_column_double(statement, 1))
-        let previous = lastParent.map { parentKeys[Int($0)] }
         key.bytes.removeAll(keepingCapacity: true)
         for column in Int32(2)...5 {
             key.bytes.append(contentsOf: Self.text(statement, column))
             key.bytes.append(0)
         }
-        if let lastParent, key == previous {
+        // Rows of one directory often come one after another: the last row's parent is tried first.
+        if let lastParent = parents.last, key == parentKeys[Int(lastParent)] {
             parents.append(lastParent)
         } else if let known = parentNumbers[key] {
             parents.append(known)
-            lastParent = known
         } else {
             let number = UInt32(parentTable.count)
             let texts = (Int32(2)...5).map { String(decoding: Self.text(statement, $0), as: UTF8.self) }
@@ -148,7 +145,6 @@ struct SearchHitsBuilder: Sendable {
             parentKeys.append(key)
             parentNumbers[key] = number
             parents.append(number)
-            lastParent = number
         }
         names.append(utf8: UnsafeRawBufferPointer(Self.text(statement, 6)))
     }

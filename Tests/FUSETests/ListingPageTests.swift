@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 @testable import PkgfsFUSE
 import XCTest
 
@@ -12,20 +11,9 @@ final class ListingPageTests: XCTestCase {
     private var served: DispatchSemaphore?
 
     override func setUpWithError() throws {
-        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE (run as root where /dev/fuse exists)")
-        }
-        mountPoint = NSTemporaryDirectory() + "pkgfs-pages-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        mountPoint = try makeTestMountPoint("pkgfs-pages")
         fs = ManyNamesFileSystem(count: 3_000)
-        let session = try FuseSession(fs: fs, mountPoint: mountPoint, options: ["fsname=pkgfs-pages-test"],
-                                      logger: Logger(label: "pages-test"))
-        let done = DispatchSemaphore(value: 0)
-        served = done
-        Thread.detachNewThread {
-            session.run(maxThreads: 2, busyPollMicroseconds: 0)
-            done.signal()
-        }
+        served = try serveTestMount(fs, at: mountPoint, name: "pages-test", maxThreads: 2, busyPoll: 0)
     }
 
     override func tearDown() {

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import PkgfsFUSE
 import XCTest
 
@@ -13,11 +12,7 @@ final class RequestLoopTests: XCTestCase {
     private var served: DispatchSemaphore!
 
     override func setUpWithError() throws {
-        guard access("/dev/fuse", R_OK | W_OK) == 0 else {
-            throw XCTSkip("/dev/fuse is absent here: mount tests need FUSE (run as root where /dev/fuse exists)")
-        }
-        mountPoint = NSTemporaryDirectory() + "pkgfs-loop-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        mountPoint = try makeTestMountPoint("pkgfs-loop")
     }
 
     override func tearDown() {
@@ -31,14 +26,7 @@ final class RequestLoopTests: XCTestCase {
 
     private func mount(busyPoll: Int) throws {
         fs = GateFileSystem()
-        let session = try FuseSession(fs: fs, mountPoint: mountPoint, options: ["fsname=pkgfs-loop-test"],
-                                      logger: Logger(label: "loop-test"))
-        served = DispatchSemaphore(value: 0)
-        let done = served!
-        Thread.detachNewThread {
-            session.run(maxThreads: 4, busyPollMicroseconds: busyPoll)
-            done.signal()
-        }
+        served = try serveTestMount(fs, at: mountPoint, name: "loop-test", maxThreads: 4, busyPoll: busyPoll)
     }
 
     func testASlowLookupDoesNotHoldUpTheMount() throws {
