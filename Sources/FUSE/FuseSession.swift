@@ -60,7 +60,9 @@ public final class FuseSession: @unchecked Sendable {
             context.logger.error("cannot install signal handlers")
             return
         }
-        RequestLoop(session: session, maxThreads: maxThreads, spinMicroseconds: busyPollMicroseconds).run()
+        let fs = context.fs
+        RequestLoop(session: session, maxThreads: maxThreads, spinMicroseconds: busyPollMicroseconds,
+                    listsQuickly: { fs.listsQuickly($0) }).run()
         fuse_remove_signal_handlers(session)
     }
 

@@ -14,6 +14,10 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     /// The listing of a directory for one opendir, without "." and "..": the binding adds those
     /// and pages it.
     func opendir(_ ino: UInt64) throws -> any DirectoryListing
+    /// Whether directory `ino` is listed in about the time of a lookup (a package's own
+    /// directory: a catalog read or two), so the request loop may answer its readdir itself
+    /// instead of first handing the reading of /dev/fuse to another thread.
+    func listsQuickly(_ ino: UInt64) -> Bool
     /// The kernel dropped `count` references (lookups, creates, readdirplus entries) to `ino`.
     func forget(_ ino: UInt64, count: UInt64)
     func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply
@@ -51,6 +55,7 @@ extension LowLevelFileSystem {
     }
     public func readlink(_ ino: UInt64) throws -> String { throw FSError(EINVAL) }
     public func forget(_ ino: UInt64, count: UInt64) {}
+    public func listsQuickly(_ ino: UInt64) -> Bool { false }
     public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {
         throw FSError(EBADF)
     }

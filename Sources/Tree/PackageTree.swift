@@ -99,6 +99,16 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         return TreeListing(tree: self, directory: ino, children: { try mapped { try self.children(of: node) } })
     }
 
+    /// The root, a type's or an OS's directory (a few names), a package's own directory and its
+    /// payload directories: one package's rows. Not an arch or version directory, whose names
+    /// grow with the catalog (1,299 versions in one at a million packages), nor the indexes.
+    public func listsQuickly(_ ino: UInt64) -> Bool {
+        switch inodes.node(ino) {
+        case .root, .typeDir, .osDir, .package, .filesDir, .payload, .search: return true
+        default: return false
+        }
+    }
+
     /// The names of a directory with their inode numbers, for tests and tools (not the kernel).
     public func readdir(_ ino: UInt64) throws -> [DirectoryEntry] {
         let listing = try opendir(ino)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import PkgfsFUSE
 import XCTest
 
@@ -82,6 +83,34 @@ final class RequestLoopTests: XCTestCase {
         XCTAssertEqual(results.total, 8 * 501)
     }
 
+    /// Directories that list quickly are listed by the polling thread itself; one whose listing
+    /// turns out slow must not hold up the mount either.
+    func testAQuickListingIsListed() throws {
+        try mount(busyPoll: RequestLoop.defaultSpinMicroseconds)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(mountPoint)/b").sorted(), ["fast", "held"])
+        XCTAssertGreaterThan(fs.quickListingsAsked, 0, "the loop never asked whether b lists quickly")
+    }
+
+    func testASlowQuickListingDoesNotHoldUpTheMount() throws {
+        try mount(busyPoll: RequestLoop.defaultSpinMicroseconds)
+        let listed = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var names: [String] = []
+        let path = mountPoint
+        Thread.detachNewThread {
+            names = (try? FileManager.default.contentsOfDirectory(atPath: "\(path)/a")) ?? ["(failed)"]
+            listed.signal()
+        }
+        XCTAssertEqual(fs.slowEntered.wait(timeout: .now() + 20), .success, "the listing of a never arrived")
+        for _ in 0..<50 {
+            var st = stat()
+            XCTAssertEqual(stat("\(path)/b/fast", &st), 0, "stat while a listing is held")
+        }
+        XCTAssertFalse(fs.slowReleased, "the held listing was let go before the stats were answered")
+        fs.releaseSlow()
+        XCTAssertEqual(listed.wait(timeout: .now() + 20), .success)
+        XCTAssertEqual(names, ["slow"])
+    }
+
     private func assertServedAroundTheSlowLookup() throws {
         let slowDone = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var slowResult: Int32 = -1
@@ -122,6 +151,27 @@ private final class Results: @unchecked Sendable {
             if !ok { failures += 1 }
         }
     }
+}
+
+private final class GateListing: DirectoryListing, @unchecked Sendable {
+    // @unchecked: immutable.
+    private let names: [String]
+    private let modes: [UInt32]
+    private let loading: () -> Void
+
+    init(names: [String], modes: [UInt32], loading: @escaping () -> Void) {
+        self.names = names
+        self.modes = modes
+        self.loading = loading
+    }
+
+    func load() throws { loading() }
+    var count: Int { names.count }
+    var mayBeCached: Bool { false }
+    func entry(at index: Int) -> DirectoryEntry {
+        DirectoryEntry(name: names[index], ino: DirectoryEntry.unknownIno, mode: modes[index])
+    }
+    func entryPlus(at index: Int) -> Entry? { nil }
 }
 
 /// Directories a and b under the root; a/slow, whose lookup blocks until `releaseSlow()`;
@@ -181,7 +231,30 @@ private final class GateFileSystem: LowLevelFileSystem, @unchecked Sendable {
         return entry(ino)
     }
 
-    func opendir(_ ino: UInt64) throws -> any DirectoryListing { throw FSError(EACCES) }
+    /// a lists slowly (its listing waits for `releaseSlow()`) though it claims to list quickly;
+    /// so does b, which really does.
+    func opendir(_ ino: UInt64) throws -> any DirectoryListing {
+        switch ino {
+        case Self.aIno:
+            return GateListing(names: ["slow"], modes: [UInt32(S_IFREG)]) { [self] in
+                slowEntered.signal()
+                _ = gate.wait(timeout: .now() + 60)
+                gate.signal()
+            }
+        case Self.bIno:
+            return GateListing(names: ["fast", "held"], modes: [UInt32(S_IFREG), UInt32(S_IFREG)]) {}
+        default:
+            throw FSError(EACCES)
+        }
+    }
+
+    private let asked = Mutex(0)
+    var quickListingsAsked: Int { asked.withLock { $0 } }
+
+    func listsQuickly(_ ino: UInt64) -> Bool {
+        asked.withLock { $0 += 1 }
+        return ino == Self.aIno || ino == Self.bIno
+    }
 
     func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply {
         guard ino == Self.fastIno || ino == Self.heldIno else { throw FSError(EACCES) }

@@ -53,6 +53,24 @@ final class PackageTreeTests: TemporaryRootTestCase {
         }
     }
 
+    /// The request loop lists these without a hand-over: only directories whose names do not
+    /// grow with the catalog.
+    func testOnlyDirectoriesOfFewNamesListQuickly() throws {
+        let tree = try makeTree()
+        try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("payload".utf8))
+        let quick = [try path(tree), try path(tree, "OBPROXY_INSTALL_PACKAGE"), try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7"),
+                     try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64"),
+                     try path(tree, "search")]
+        for ino in quick { XCTAssertTrue(tree.listsQuickly(ino), "inode \(ino)") }
+        let slow = [try path(tree, "incoming"), try path(tree, "by-id"), try path(tree, "by-sha1"), try path(tree, "by-sha256"),
+                    try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64"), try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0"),
+                    try path(tree, "search", "obproxy")]
+        for ino in slow { XCTAssertFalse(tree.listsQuickly(ino), "inode \(ino)") }
+        XCTAssertFalse(tree.listsQuickly(try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64", "meta.json")),
+                       "not a directory")
+        XCTAssertFalse(tree.listsQuickly(9_999_999), "no such inode")
+    }
+
     func testLinkTargetsFollowUploadsAndDeletes() throws {
         let tree = try makeTree()
         try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
