@@ -113,7 +113,17 @@ private struct JSONParser {
     /// At an opening quote: the decoded string, with the cursor after the closing quote.
     mutating func string() -> String? {
         i += 1
-        var out: [UInt8] = []
+        // Most strings have no escape: made from their bytes in one go.
+        var end = i
+        while end < bytes.count, bytes[end] >= 0x20, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { i = end + 1 }
+            return String(validating: bytes[i..<end], as: UTF8.self)
+        }
+        var out = Array(bytes[i..<end])
+        i = end
         while i < bytes.count {
             let byte = bytes[i]
             i += 1

@@ -9,12 +9,46 @@ extension JSONValue {
         return out
     }
 
-    /// Members in Foundation's order for sorted keys: case-insensitive first, then lowercase
-    /// before uppercase. Each key is lowered once, not once per comparison.
-    static func sortedLikeFoundation(_ members: [(key: String, value: JSONValue)]) -> [(key: String, value: JSONValue)] {
-        members.map { (lowered: $0.key.lowercased(), member: $0) }
-            .sorted { $0.lowered != $1.lowered ? $0.lowered < $1.lowered : $0.member.key > $1.member.key }
-            .map(\.member)
+    /// The positions of `members` in Foundation's order for sorted keys: case-insensitive first,
+    /// then lowercase before uppercase. Positions, not members, are sorted: moving the members
+    /// themselves (strings and values, each retained and released) was a third of rendering a
+    /// meta.json.
+    static func orderLikeFoundation(_ members: [(key: String, value: JSONValue)]) -> [Int] {
+        var order = Array(members.indices)
+        order.sort { precedesLikeFoundation(members[$0].key, members[$1].key) }
+        return order
+    }
+
+    /// Whether key `a` sorts before `b`: ASCII keys are compared byte by byte with their letters
+    /// lowered (no lowered copies), any other pair by `lowercased()`.
+    static func precedesLikeFoundation(_ a: String, _ b: String) -> Bool {
+        let ascii = a.utf8.withContiguousStorageIfAvailable { left in
+            b.utf8.withContiguousStorageIfAvailable { right in precedesASCII(left, right) } ?? nil
+        } ?? nil
+        if let ascii { return ascii }
+        let (lowerA, lowerB) = (a.lowercased(), b.lowercased())
+        return lowerA != lowerB ? lowerA < lowerB : a > b
+    }
+
+    /// nil when either holds a byte beyond ASCII.
+    private static func precedesASCII(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+        for index in 0..<min(a.count, b.count) {
+            let (x, y) = (a[index], b[index])
+            if x >= 0x80 || y >= 0x80 { return nil }
+            let (lowerX, lowerY) = (asciiLowered(x), asciiLowered(y))
+            if lowerX != lowerY { return lowerX < lowerY }
+        }
+        if a.count != b.count {
+            let longer = a.count > b.count ? a : b
+            if longer[min(a.count, b.count)...].contains(where: { $0 >= 0x80 }) { return nil }
+            return a.count < b.count
+        }
+        // Equal but for case: lowercase (the greater bytes) first.
+        return !a.elementsEqual(b) && !a.lexicographicallyPrecedes(b)
+    }
+
+    private static func asciiLowered(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 0x20 : byte
     }
 
     /// Appends the value as it prints nested `level` deep (its first line not indented: the
@@ -30,11 +64,12 @@ extension JSONValue {
                 elements[index].writePretty(into: &out, level: level + 1)
             }
         case .object(let members):
-            let sorted = Self.sortedLikeFoundation(members)
-            writeContainer(open: "{", close: "}", count: sorted.count, into: &out, level: level) { index, out in
-                Self.writeString(sorted[index].key, into: &out)
+            let order = Self.orderLikeFoundation(members)
+            writeContainer(open: "{", close: "}", count: order.count, into: &out, level: level) { index, out in
+                let member = members[order[index]]
+                Self.writeString(member.key, into: &out)
                 out.append(contentsOf: " : ".utf8)
-                sorted[index].value.writePretty(into: &out, level: level + 1)
+                member.value.writePretty(into: &out, level: level + 1)
             }
         }
     }
@@ -54,16 +89,20 @@ extension JSONValue {
     }
 
     public static func indent(_ level: Int, into out: inout [UInt8]) {
-        out.append(contentsOf: repeatElement(0x20, count: 2 * level))
+        for _ in 0..<(2 * level) { out.append(0x20) }
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copied whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            out.append(contentsOf: text.utf8)
+        // Most strings need no escape: copied whole, from their contiguous bytes where they have them.
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard bytes.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
             out.append(UInt8(ascii: "\""))
             return
         }

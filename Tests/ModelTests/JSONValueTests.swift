@@ -26,6 +26,39 @@ final class JSONValueTests: XCTestCase {
         }
     }
 
+    /// Keys compared byte by byte (ASCII) or lowered (the rest) come out as they always did:
+    /// case-insensitive first, lowercase before uppercase, a prefix before what extends it; for
+    /// keys of letters that is Foundation's order too (whose collation puts punctuation and
+    /// accented letters elsewhere: meta.json never followed it there).
+    func testKeysSortCaseInsensitivelyThenLowercaseFirst() throws {
+        let letters = ["a", "A", "b", "B", "z", "Z", "aa", "Aa"]
+        let others = ["_", "-", "0", "~", "é", "É", "ß", "漢"]
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        func document(_ pieces: [String]) -> [String: Int] {
+            var keys: [String: Int] = [:]
+            for _ in 0..<(1 + next(12)) { keys[(0..<next(4)).map { _ in pieces[next(pieces.count)] }.joined()] = next(100) }
+            return keys
+        }
+        func rendered(_ document: [String: Int]) -> String {
+            String(decoding: JSONValue.object(document.map { (key: $0.key, value: .number(String($0.value))) }).prettyPrinted(), as: UTF8.self)
+        }
+        for _ in 0..<300 {
+            let lettersOnly = document(letters)
+            XCTAssertEqual(rendered(lettersOnly), String(decoding: try foundation(lettersOnly), as: UTF8.self))
+
+            let any = document(letters + others)
+            let keys = any.keys.sorted { a, b in
+                let (lowerA, lowerB) = (a.lowercased(), b.lowercased())
+                return lowerA != lowerB ? lowerA < lowerB : a > b
+            }
+            XCTAssertEqual(rendered(any), "{\n" + keys.map { "  \"\($0)\" : \(any[$0]!)" }.joined(separator: ",\n") + "\n}")
+        }
+    }
+
     func testFoundationObjectRoundTrips() throws {
         let text = #"{"a":[1,2.5,"x",null,true,{"b":false}],"c":{}}"#
         let value = try XCTUnwrap(JSONValue.parse(text))
