@@ -202,7 +202,8 @@ extension Catalog {
 
     // Read by position in `summary(_:)`.
     private static let summaryColumns = """
-        id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName
+        id, uuid, fileName, size, format, version, createdAt, modifiedAt, state, dirType, dirOS, dirArch, dirVersion, dirName,
+        EXISTS (SELECT 1 FROM payload WHERE payload.packageId = package.id)
         """
 
     private func summaries(where clause: String, _ arguments: StatementArguments) throws -> [PackageSummary] {
@@ -224,7 +225,7 @@ extension Catalog {
     static func summary(_ row: Row) -> PackageSummary {
         PackageSummary(id: row[0], uuid: row[1], fileName: row[2], size: row[3], format: row[4], version: row[5],
                        createdAt: row[6], modifiedAt: row[7], state: PackageState(rawValue: row[8]) ?? .corrupt,
-                       location: location(row, from: 9))
+                       location: location(row, from: 9), hasPayload: row[14])
     }
 
     /// dirType, dirOS, dirArch, dirVersion, dirName from column `first` on.

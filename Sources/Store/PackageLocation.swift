@@ -40,6 +40,9 @@ public struct PackageSummary: Sendable, Hashable {
     public var modifiedAt: Double
     public var state: PackageState
     public var location: PackageLocation
+    /// Whether its payload is listed (the package directory then holds `files/`): read with the
+    /// summary, so listing a package directory takes no catalog read of its own for it.
+    public var hasPayload: Bool = false
 }
 
 /// One package found by a search, as search/<keyword>/ lists it.

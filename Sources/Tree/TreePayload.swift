@@ -14,11 +14,6 @@ import PkgfsStore
 /// of its own (its own inode, nlink 1) with the linked bytes. Everything here is immutable
 /// while its package exists, so the kernel may cache names, attributes and pages for long.
 extension PackageTree {
-    /// `.filesDir(id)` when the package has a recorded payload.
-    func filesDir(of id: Int64) throws -> Node? {
-        try repository.catalog.payloadContainer(packageID: id) == nil ? nil : .filesDir(id)
-    }
-
     func payloadChild(_ name: String, in parent: Node) throws -> Node? {
         guard let (id, directory) = payloadDirectory(parent), !name.isEmpty, !name.contains("/") else { return nil }
         let path = directory.isEmpty ? name : directory + "/" + name
@@ -37,8 +32,7 @@ extension PackageTree {
         var a = base
         switch node {
         case let .filesDir(id):
-            guard try repository.catalog.payloadContainer(packageID: id) != nil,
-                  let summary = try summary(id: id) else {
+            guard let summary = try summary(id: id), summary.hasPayload else {
                 throw FSError.notFound("package \(id) is gone")
             }
             a.mode = UInt32(S_IFDIR) | 0o755

@@ -36,7 +36,7 @@ extension PackageTree {
             default:
                 guard let summary = try summary(id: id) else { return nil }
                 if summary.fileName == name { return .original(id) }
-                return name == "files" ? try filesDir(of: id) : nil
+                return name == "files" && summary.hasPayload ? .filesDir(id) : nil
             }
         case .byID:
             return try packageByIDName(name) == nil ? nil : .idLink(name)
@@ -82,8 +82,8 @@ extension PackageTree {
             return try remembered { try catalog.packages(type: t, os: o, arch: a, version: v) }.map { ($0.location.name, .package($0.id)) }
         case let .package(id):
             guard let summary = try summary(id: id) else { return [] }
-            let files = summary.fileName == "files" ? nil : try filesDir(of: id).map { [("files", $0)] }
-            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + (files ?? [])
+            let files: [(String, Node)] = summary.fileName != "files" && summary.hasPayload ? [("files", .filesDir(id))] : []
+            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + files
         case .search:
             return []
         case let .filesDir(id):

@@ -31,6 +31,7 @@ final class PayloadCatalogTests: XCTestCase {
         let package = try upload(tgz, to: repository)
         let catalog = repository.catalog
         XCTAssertEqual(try catalog.payloadContainer(packageID: package.id), .tar)
+        XCTAssertEqual(try catalog.summary(id: package.id)?.hasPayload, true, "a summary says a payload is listed")
         XCTAssertEqual(try catalog.payloadChildren(packageID: package.id, directory: "").map(\.path), ["d", "top"])
         XCTAssertEqual(try catalog.payloadChildren(packageID: package.id, directory: "d").map(\.path), ["d/e", "d/link"])
         let f = try XCTUnwrap(try catalog.payloadEntry(packageID: package.id, path: "d/e/f"))
@@ -79,6 +80,7 @@ final class PayloadCatalogTests: XCTestCase {
         defer { repository.releaseLock() }
         let package = try upload(root + "/plain-1.0-1.el8.x86_64.bin", to: repository)
         XCTAssertNil(try repository.catalog.payloadContainer(packageID: package.id))
+        XCTAssertEqual(try repository.catalog.summary(id: package.id)?.hasPayload, false)
         XCTAssertEqual(try repository.catalog.payloadChildren(packageID: package.id, directory: ""), [])
     }
 
