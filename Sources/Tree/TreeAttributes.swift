@@ -126,6 +126,12 @@ extension PackageTree {
         }
     }
 
+    /// Whether meta.json's size is known without rendering it.
+    func knowsMetaSize(of id: Int64) -> Bool {
+        guard let summary = try? summary(id: id) else { return false }
+        return metaCache.size(for: id, version: summary.modifiedAt) != nil
+    }
+
     /// meta.json; `downloadUrl` is the original file's absolute path through this mount.
     /// `ls -l`, `stat` and `cat` each need it, so the bytes are kept per package until the
     /// package changes (its modification time moves).

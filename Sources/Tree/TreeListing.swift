@@ -96,6 +96,9 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
             return tree.referencedEntry(forSearchHit: hits[index], keyword: keyword, parent: directory)
         }
         let (name, node) = loaded.child(index)
+        // meta.json's size is its rendering: left to a lookup if a reader wants it (`ls -l`,
+        // `cat`), which a `find` never does.
+        if case let .meta(id) = node, !tree.knowsMetaSize(of: id) { return nil }
         return try? tree.referencedEntry(for: node, parent: directory, name: name)
     }
 }

@@ -71,6 +71,33 @@ final class PackageTreeTests: TemporaryRootTestCase {
         XCTAssertFalse(tree.listsQuickly(9_999_999), "no such inode")
     }
 
+    /// A listing gives meta.json's attributes only once its size is known: rendering it for
+    /// every package of a `find`, which never looks at them, was most of a first pass's time.
+    func testMetaJSONIsListedWithAttributesOnceItsSizeIsKnown() throws {
+        let uploader = try makeTree()
+        try upload(uploader, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("payload".utf8))
+        let tree = PackageTree.forTests(uploader.repository)
+        let pkg = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64")
+        func listed(_ name: String) throws -> Entry? {
+            let listing = try tree.opendir(pkg)
+            try listing.load()
+            let index = try XCTUnwrap((0..<listing.count).first { listing.entry(at: $0).name == name }, name)
+            let entry = listing.entryPlus(at: index)
+            if let entry { tree.forget(entry.attributes.ino, count: 1) }
+            return entry
+        }
+        XCTAssertNil(try listed("meta.json"), "listed before anything needed its size")
+        XCTAssertEqual(try listed("obproxy-ce-4.2.0-7.el7.x86_64.bin")?.attributes.size, 7)
+        XCTAssertNotNil(try listed("state"))
+
+        let looked = try tree.lookup(parent: pkg, name: "meta.json")
+        let opened = try tree.open(looked.attributes.ino, flags: O_RDONLY, caller: owner)
+        let bytes = try tree.read(looked.attributes.ino, handle: opened.handle, offset: 0, size: 1 << 20)
+        tree.release(looked.attributes.ino, handle: opened.handle)
+        XCTAssertEqual(looked.attributes.size, Int64(bytes.count))
+        XCTAssertEqual(try listed("meta.json")?.attributes.size, Int64(bytes.count), "listed with its size once known")
+    }
+
     func testLinkTargetsFollowUploadsAndDeletes() throws {
         let tree = try makeTree()
         try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
