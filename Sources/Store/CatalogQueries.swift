@@ -110,6 +110,34 @@ extension Catalog {
         }
     }
 
+    // MARK: - many at once (a page of by-id/, by-sha1/ or by-sha256/ listed with attributes)
+
+    public func summaries(ids: [Int64]) throws -> [PackageSummary] {
+        guard !ids.isEmpty else { return [] }
+        return try summaries(where: "id IN (\(Self.placeholders(ids.count)))", StatementArguments(ids))
+    }
+
+    public func summaries(uuids: [String]) throws -> [PackageSummary] {
+        guard !uuids.isEmpty else { return [] }
+        return try summaries(where: "uuid IN (\(Self.placeholders(uuids.count)))", StatementArguments(uuids))
+    }
+
+    /// For each of `digests`, the upload `summaries(sha1:)` or `summaries(sha256:)` would give
+    /// first (the newest), in one statement.
+    public func newestSummaries(_ kind: DigestKind, among digests: [String]) throws -> [String: PackageSummary] {
+        guard !digests.isEmpty else { return [:] }
+        let rows = try rows(columns: Self.summaryColumns + ", " + kind.rawValue,
+                            where: "\(kind.rawValue) IN (\(Self.placeholders(digests.count))) ORDER BY createdAt DESC, id DESC",
+                            StatementArguments(digests)) { row in (digest: row[15] as String, summary: Self.summary(row)) }
+        var newest: [String: PackageSummary] = [:]
+        for row in rows where newest[row.digest] == nil { newest[row.digest] = row.summary }
+        return newest
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     public func allSummaries() throws -> [PackageSummary] {
         try summaries(where: "1 ORDER BY id", [])
     }

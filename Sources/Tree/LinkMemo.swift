@@ -60,17 +60,42 @@ final class LinkMemo: @unchecked Sendable {
         guard let found = try read() else { return nil }
         lock.withLock {
             guard readAt == generation else { return }
-            switch found {
-            case let .package(id, package):
-                memory.packageOfLink.set(node, id)
-                memory.packages.set(id, package)
-            case let .target(target):
-                memory.targets.set(node, target)
-            }
+            keep(found, for: node)
         }
         switch found {
         case let .package(_, package): return LinkView(target: prefix + package.path, createdAt: package.createdAt)
         case let .target(target): return LinkView(target: target, createdAt: nil)
+        }
+    }
+
+    /// The generation reads are made at: pass it to `remember` with what they found.
+    var currentGeneration: UInt64 { lock.withLock { generation } }
+
+    /// Keeps what a batch of reads found, unless a change came in since `readAt`.
+    func remember(_ found: [(Node, Read)], readAt: UInt64) {
+        lock.withLock {
+            guard readAt == generation else { return }
+            for (node, read) in found { keep(read, for: node) }
+        }
+    }
+
+    /// Those of `nodes` whose view is not kept.
+    func unknown(_ nodes: [Node]) -> [Node] {
+        lock.withLock {
+            nodes.filter { node in
+                memory.targets.get(node) == nil && memory.packageOfLink.get(node).flatMap { memory.packages.get($0) } == nil
+            }
+        }
+    }
+
+    /// Call with `lock` held.
+    private func keep(_ found: Read, for node: Node) {
+        switch found {
+        case let .package(id, package):
+            memory.packageOfLink.set(node, id)
+            memory.packages.set(id, package)
+        case let .target(target):
+            memory.targets.set(node, target)
         }
     }
 

@@ -99,6 +99,41 @@ extension PackageTree {
         return try linkMemo.view(of: node, prefix: prefix) { try readLink(node) }
     }
 
+    /// Reads the targets of many index links (by-id/, by-sha1/, by-sha256/) in a statement per
+    /// kind and keeps them, so the attributes of a listing's page of them need no read each:
+    /// `ls -l` of by-sha1/ read the catalog once per name.
+    func rememberLinks(_ nodes: [Node]) throws {
+        let wanted = linkMemo.unknown(nodes)
+        guard !wanted.isEmpty else { return }
+        let readAt = linkMemo.currentGeneration
+        var ids: [Int64] = [], uuids: [String] = [], sha1s: [String] = [], sha256s: [String] = []
+        for node in wanted {
+            switch node {
+            case .idLink(let name):
+                if let id = Int64(name) { ids.append(id) } else { uuids.append(name) }
+            case .sha1Link(let hex): sha1s.append(hex)
+            case .sha256Link(let hex): sha256s.append(hex)
+            default: break
+            }
+        }
+        let catalog = repository.catalog
+        let byID = Dictionary(try catalog.summaries(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let byUUID = Dictionary(try catalog.summaries(uuids: uuids).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+        let bySHA1 = try catalog.newestSummaries(.sha1, among: sha1s)
+        let bySHA256 = try catalog.newestSummaries(.sha256, among: sha256s)
+        let found: [(Node, LinkMemo.Read)] = wanted.compactMap { node in
+            let summary: PackageSummary?
+            switch node {
+            case .idLink(let name): summary = Int64(name).map { byID[$0] } ?? byUUID[name]
+            case .sha1Link(let hex): summary = bySHA1[hex]
+            case .sha256Link(let hex): summary = bySHA256[hex]
+            default: summary = nil
+            }
+            return summary.map { (node, .package($0.id, LinkMemo.LinkedPackage(path: $0.location.path, createdAt: $0.createdAt))) }
+        }
+        linkMemo.remember(found, readAt: readAt)
+    }
+
     private func readLink(_ node: Node) throws -> LinkMemo.Read? {
         switch node {
         case .latest(let t, let o, let a):

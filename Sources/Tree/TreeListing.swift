@@ -48,6 +48,12 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     private let lock = NSLock()
     private var read: (() throws -> Children)?
     private var loaded = Loaded(.nodes([]))
+    /// The names of an index listing whose link targets were last read together.
+    private var linksRead = 0..<0
+
+    /// How many link targets are read at once: a readdirplus page gives the attributes of at most
+    /// 256 names (`maxEntriesWithAttributes` in the binding).
+    static let linkBatch = 256
 
     init(tree: PackageTree, directory: UInt64, children: @escaping () throws -> [(String, Node)]) {
         self.tree = tree
@@ -90,11 +96,25 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
                               mode: tree.fileType(of: node))
     }
 
+    /// Before the attributes of an index listing's name outside the last batch: the targets of it
+    /// and the names after it, in one read per kind.
+    private func readLinksAhead(from index: Int, of loaded: Loaded) {
+        let batch = lock.withLock { () -> Range<Int>? in
+            guard !linksRead.contains(index) else { return nil }
+            linksRead = index..<min(loaded.count, index + Self.linkBatch)
+            return linksRead
+        }
+        guard let batch else { return }
+        // A failed batch leaves each name to its own read, which reports the error.
+        try? tree.rememberLinks(batch.map { loaded.child($0).1 })
+    }
+
     func entryPlus(at index: Int) -> Entry? {
         let loaded = lock.withLock { self.loaded }
         if case let .hits(hits, keyword) = loaded.children {
             return tree.referencedEntry(forSearchHit: hits[index], keyword: keyword, parent: directory)
         }
+        if case .names = loaded.children { readLinksAhead(from: index, of: loaded) }
         let (name, node) = loaded.child(index)
         // meta.json's size is its rendering: left to a lookup if a reader wants it (`ls -l`,
         // `cat`), which a `find` never does.

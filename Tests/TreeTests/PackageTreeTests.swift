@@ -98,6 +98,34 @@ final class PackageTreeTests: TemporaryRootTestCase {
         XCTAssertEqual(try listed("meta.json")?.attributes.size, Int64(bytes.count), "listed with its size once known")
     }
 
+    /// A page of by-id/, by-sha1/ or by-sha256/ listed with attributes reads its link targets
+    /// together; each still points where a link looked up on its own points.
+    func testIndexLinksListedWithAttributesPointWhereTheirLookupsDo() throws {
+        let uploader = try makeTree()
+        try upload(uploader, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
+        try upload(uploader, "obproxy-ce-4.3.0-1.el7.x86_64.bin", Array("two".utf8))
+        // The same bytes again: the digest links name this newest upload.
+        try upload(uploader, "obproxy-ce-4.1.0-1.el7.x86_64.bin", Array("one".utf8))
+        let listingTree = PackageTree.forTests(uploader.repository)
+        let lookupTree = PackageTree.forTests(uploader.repository)
+        for index in ["by-id", "by-sha1", "by-sha256"] {
+            let directory = try path(listingTree, index)
+            let listing = try listingTree.opendir(directory)
+            try listing.load()
+            XCTAssertEqual(listing.count, index == "by-id" ? 6 : 2, index)
+            for position in 0..<listing.count {
+                let name = listing.entry(at: position).name
+                let entry = try XCTUnwrap(listing.entryPlus(at: position), "\(index)/\(name)")
+                let target = try listingTree.readlink(entry.attributes.ino)
+                XCTAssertEqual(entry.attributes.size, Int64(target.utf8.count), "\(index)/\(name)")
+                XCTAssertEqual(target, try lookupTree.readlink(try path(lookupTree, index, name)), "\(index)/\(name)")
+                listingTree.forget(entry.attributes.ino, count: 1)
+            }
+        }
+        let sha1 = try names(lookupTree, try path(lookupTree, "by-sha1"))
+        XCTAssertTrue(try sha1.contains { try lookupTree.readlink(try path(lookupTree, "by-sha1", $0)).hasSuffix("4.1.0/obproxy-ce-4.1.0-1.el7.x86_64") })
+    }
+
     func testLinkTargetsFollowUploadsAndDeletes() throws {
         let tree = try makeTree()
         try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
