@@ -52,13 +52,7 @@ final class RequestLoopTests: XCTestCase {
             if fd >= 0 { close(fd) }
             readDone.signal()
         }
-        XCTAssertEqual(fs.heldReadEntered.wait(timeout: .now() + 20), .success, "the read of b/held never arrived")
-        for _ in 0..<50 {
-            var st = stat()
-            XCTAssertEqual(stat("\(path)/b/fast", &st), 0, "stat while a read is held")
-        }
-        XCTAssertFalse(fs.slowReleased, "the held read was let go before the stats were answered")
-        fs.releaseSlow()
+        assertStatsAnsweredWhile("the read of b/held", heldBy: fs.heldReadEntered)
         XCTAssertEqual(readDone.wait(timeout: .now() + 20), .success)
         XCTAssertEqual(readCount, 7)
     }
@@ -100,15 +94,21 @@ final class RequestLoopTests: XCTestCase {
             names = (try? FileManager.default.contentsOfDirectory(atPath: "\(path)/a")) ?? ["(failed)"]
             listed.signal()
         }
-        XCTAssertEqual(fs.slowEntered.wait(timeout: .now() + 20), .success, "the listing of a never arrived")
-        for _ in 0..<50 {
-            var st = stat()
-            XCTAssertEqual(stat("\(path)/b/fast", &st), 0, "stat while a listing is held")
-        }
-        XCTAssertFalse(fs.slowReleased, "the held listing was let go before the stats were answered")
-        fs.releaseSlow()
+        assertStatsAnsweredWhile("the listing of a", heldBy: fs.slowEntered)
         XCTAssertEqual(listed.wait(timeout: .now() + 20), .success)
         XCTAssertEqual(names, ["slow"])
+    }
+
+    /// Waits for the held request `what` to arrive, checks that stats of another file are
+    /// answered while it is held, then lets it go.
+    private func assertStatsAnsweredWhile(_ what: String, heldBy entered: DispatchSemaphore) {
+        XCTAssertEqual(entered.wait(timeout: .now() + 20), .success, "\(what) never arrived")
+        for _ in 0..<50 {
+            var st = stat()
+            XCTAssertEqual(stat("\(mountPoint)/b/fast", &st), 0, "stat while \(what) is held")
+        }
+        XCTAssertFalse(fs.slowReleased, "\(what) was let go before the stats were answered")
+        fs.releaseSlow()
     }
 
     private func assertServedAroundTheSlowLookup() throws {
