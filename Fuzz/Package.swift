@@ -12,7 +12,7 @@ import PackageDescription
 // an executable target's `main` on Linux, so libFuzzer's own main cannot be the entry point).
 //
 // scripts/fuzz does both.
-let fuzzTargets = ["fuzz-filename", "fuzz-rpm", "fuzz-deb", "fuzz-ar", "fuzz-bundle-manifest", "fuzz-bundle", "fuzz-payload"]
+let fuzzTargets = ["fuzz-filename", "fuzz-rpm", "fuzz-deb", "fuzz-ar", "fuzz-bundle-manifest", "fuzz-bundle", "fuzz-payload", "fuzz-json"]
 
 let package = Package(
     name: "pkgfs-fuzz",
