@@ -323,7 +323,7 @@ func makeOperations() -> fuse_lowlevel_ops {
 /// pkgfs and by the kernel whether `ls` wanted it or not. A first `ls` of a search of 12,988
 /// hits took 52–58 ms with them, 33–40 ms with 256 (cold `find` and `ls -laR` of 100,000
 /// packages unchanged: 43–49 / 77–81 s against 43 / 76–80 s).
-let maxEntriesWithAttributes = 256
+public let maxEntriesWithAttributes = 256
 
 /// Replies to a readdir or readdirplus with the names from `offset` on that fit in `size` bytes.
 /// Offsets count "." and ".." first, then the listing's names: offset k resumes at name k.

@@ -4,8 +4,9 @@ import Synchronization
 
 /// Serves a session's requests with a leader/follower pool. One thread at a time, the poller,
 /// reads /dev/fuse. It answers quick requests itself (lookups, attributes, opens, releases, link
-/// targets, listings of small directories) and keeps reading; a request that may block (reads, writes, the close that registers an
-/// upload) it also serves itself, but first hands the poller role to an idle thread.
+/// targets, listings of small directories) and keeps reading; a request that may block (reads,
+/// writes, the close that registers an upload) it also serves itself, but first hands the poller
+/// role to an idle thread.
 ///
 /// Why not libfuse's multi-threaded loop: there every request wakes a sleeping thread, and on a
 /// virtual machine a wake-up on another CPU costs an inter-processor interrupt. Measured on the

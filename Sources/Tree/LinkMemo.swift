@@ -1,4 +1,5 @@
 import Foundation
+import PkgfsStore
 
 /// What a symlink shows: where it points, and for a link to a package the package's upload time.
 struct LinkView: Sendable {
@@ -49,13 +50,7 @@ final class LinkMemo: @unchecked Sendable {
     /// What `node` shows, from memory, else from `read` (kept unless a change came in between).
     /// `prefix` leads from the link's directory to the mount root.
     func view(of node: Node, prefix: String, read: () throws -> Read?) rethrows -> LinkView? {
-        let (known, readAt) = lock.withLock { () -> (LinkView?, UInt64) in
-            if let target = memory.targets.get(node) { return (LinkView(target: target, createdAt: nil), generation) }
-            guard let id = memory.packageOfLink.get(node), let package = memory.packages.get(id) else {
-                return (nil, generation)
-            }
-            return (LinkView(target: prefix + package.path, createdAt: package.createdAt), generation)
-        }
+        let (known, readAt) = lock.withLock { (keptView(of: node, prefix: prefix), generation) }
         if let known { return known }
         guard let found = try read() else { return nil }
         lock.withLock {
@@ -82,10 +77,15 @@ final class LinkMemo: @unchecked Sendable {
     /// Those of `nodes` whose view is not kept.
     func unknown(_ nodes: [Node]) -> [Node] {
         lock.withLock {
-            nodes.filter { node in
-                memory.targets.get(node) == nil && memory.packageOfLink.get(node).flatMap { memory.packages.get($0) } == nil
-            }
+            nodes.filter { keptView(of: $0, prefix: "") == nil }
         }
+    }
+
+    /// What is kept for `node`. Call with `lock` held.
+    private func keptView(of node: Node, prefix: String) -> LinkView? {
+        if let target = memory.targets.get(node) { return LinkView(target: target, createdAt: nil) }
+        guard let id = memory.packageOfLink.get(node), let package = memory.packages.get(id) else { return nil }
+        return LinkView(target: prefix + package.path, createdAt: package.createdAt)
     }
 
     /// Call with `lock` held.
@@ -103,6 +103,11 @@ final class LinkMemo: @unchecked Sendable {
     enum Read {
         case package(Int64, LinkedPackage)
         case target(String)
+
+        /// A link to the package `summary` shows.
+        static func package(_ summary: PackageSummary) -> Read {
+            .package(summary.id, LinkedPackage(path: summary.location.path, createdAt: summary.createdAt))
+        }
     }
 
     func forgetAll() {

@@ -129,7 +129,7 @@ extension PackageTree {
             case .sha256Link(let hex): summary = bySHA256[hex]
             default: summary = nil
             }
-            return summary.map { (node, .package($0.id, LinkMemo.LinkedPackage(path: $0.location.path, createdAt: $0.createdAt))) }
+            return summary.map { (node, .package($0)) }
         }
         linkMemo.remember(found, readAt: readAt)
     }
@@ -139,7 +139,7 @@ extension PackageTree {
         case .latest(let t, let o, let a):
             return try sortedVersions(type: t, os: o, arch: a).last.map { .target($0) }
         case .receipt, .idLink, .sha1Link, .sha256Link, .searchLink:
-            return try linkedPackage(node).map { .package($0.id, LinkMemo.LinkedPackage(path: $0.location.path, createdAt: $0.createdAt)) }
+            return try linkedPackage(node).map { .package($0) }
         case let .payload(id, path, _):
             return try repository.catalog.payloadEntry(packageID: id, path: path)?.linkTarget.map { .target($0) }
         default:

@@ -48,12 +48,9 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     private let lock = NSLock()
     private var read: (() throws -> Children)?
     private var loaded = Loaded(.nodes([]))
-    /// The names of an index listing whose link targets were last read together.
+    /// The names of an index listing whose link targets were last read together: as many as a
+    /// readdirplus page gives attributes for (`maxEntriesWithAttributes`).
     private var linksRead = 0..<0
-
-    /// How many link targets are read at once: a readdirplus page gives the attributes of at most
-    /// 256 names (`maxEntriesWithAttributes` in the binding).
-    static let linkBatch = 256
 
     init(tree: PackageTree, directory: UInt64, children: @escaping () throws -> [(String, Node)]) {
         self.tree = tree
@@ -101,7 +98,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     private func readLinksAhead(from index: Int, of loaded: Loaded) {
         let batch = lock.withLock { () -> Range<Int>? in
             guard !linksRead.contains(index) else { return nil }
-            linksRead = index..<min(loaded.count, index + Self.linkBatch)
+            linksRead = index..<min(loaded.count, index + maxEntriesWithAttributes)
             return linksRead
         }
         guard let batch else { return }
