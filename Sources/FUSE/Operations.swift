@@ -161,7 +161,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             let backingID: Int32?
             do {
                 backingID = try reply.passthroughFD.flatMap {
-                    try ctx.passthrough.register($0, handle: reply.handle, device: ctx.device, logger: ctx.logger)
+                    try ctx.passthrough.register($0, ino: ino, handle: reply.handle, device: ctx.device, logger: ctx.logger)
                 }
             } catch {
                 ctx.fs.release(ino, handle: reply.handle)

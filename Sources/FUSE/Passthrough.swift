@@ -15,6 +15,10 @@ import Synchronization
 /// Registering a backing file needs CAP_SYS_ADMIN; whether it works is found out at the first
 /// open of an original and then holds for the whole mount, since the kernel refuses (EIO) to mix
 /// passthrough and cached opens of one inode.
+///
+/// The kernel also refuses (EIO) to open an inode with a backing file other than the one its
+/// open files already use, so all opens of one inode share one backing id, closed with the last:
+/// two readers of one original at once each got their own before, and one of them EIO.
 final class Passthrough: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     private enum State { case untried, working, unavailable }
@@ -25,8 +29,10 @@ final class Passthrough: @unchecked Sendable {
     private var offered = false
     private var requested = false
     private var state = State.untried
-    /// Backing ids by file handle, closed at release.
-    private var backing: [UInt64: Int32] = [:]
+    /// The backing id each inode's open files share, and how many there are.
+    private var backing: [UInt64: (id: Int32, opens: Int)] = [:]
+    /// The inode of each open file handle with a backing id.
+    private var inodeOfHandle: [UInt64: UInt64] = [:]
 
     /// Sees each request read from /dev/fuse; only the first, INIT, matters.
     func sawRequest(_ bytes: UnsafeRawPointer, length: Int) {
@@ -43,8 +49,9 @@ final class Passthrough: @unchecked Sendable {
         negotiated.store(true, ordering: .releasing)
     }
 
-    /// A backing id for `fd`, registered on `device`, or nil when the mount reads through pkgfs.
-    func register(_ fd: Int32, handle: UInt64, device: Int32, logger: Logger) throws -> Int32? {
+    /// The backing id for the open file `handle` of `ino`: the one its other open files use, else
+    /// `fd` registered on `device`; nil when the mount reads through pkgfs.
+    func register(_ fd: Int32, ino: UInt64, handle: UInt64, device: Int32, logger: Logger) throws -> Int32? {
         let (state, asked) = lock.withLock { (self.state, requested) }
         guard state != .unavailable else { return nil }
         guard asked else {
@@ -54,9 +61,20 @@ final class Passthrough: @unchecked Sendable {
             }
             return nil
         }
-        let id = pkgfs_backing_open(device, fd)
+        // Registered under the lock: two first opens of one inode must not register two ids.
+        let (id, error) = lock.withLock { () -> (Int32, Int32) in
+            if let shared = backing[ino] {
+                backing[ino] = (shared.id, shared.opens + 1)
+                inodeOfHandle[handle] = ino
+                return (shared.id, 0)
+            }
+            let id = pkgfs_backing_open(device, fd)
+            guard id > 0 else { return (id, errno) }
+            backing[ino] = (id, 1)
+            inodeOfHandle[handle] = ino
+            return (id, 0)
+        }
         guard id > 0 else {
-            let error = errno
             let reason = String(cString: strerror(error))
             // Once one open went through, others of the same file may be passthrough ones, and
             // the kernel fails a cached open beside them (EIO): so this open fails instead.
@@ -77,16 +95,28 @@ final class Passthrough: @unchecked Sendable {
                 self.state = .working
                 logger.info("originals are read by the kernel from their blobs (FUSE passthrough)")
             }
-            backing[handle] = id
         }
         return id
     }
 
-    /// The file of `handle` was released: its backing id is no longer needed.
+    /// The file of `handle` was released; with the last open file of its inode goes the backing
+    /// id. The kernel lets go of an inode's backing file before it sends the last release, so a
+    /// later open registers a new one.
     func release(handle: UInt64, device: Int32) {
-        guard let id = lock.withLock({ backing.removeValue(forKey: handle) }) else { return }
-        _ = pkgfs_backing_close(device, id)
+        let unused = lock.withLock { () -> Int32? in
+            guard let ino = inodeOfHandle.removeValue(forKey: handle), let shared = backing[ino] else { return nil }
+            guard shared.opens == 1 else {
+                backing[ino] = (shared.id, shared.opens - 1)
+                return nil
+            }
+            backing[ino] = nil
+            return shared.id
+        }
+        if let unused { _ = pkgfs_backing_close(device, unused) }
     }
+
+    /// Inodes with a backing id (for tests).
+    var inodesWithBacking: Int { lock.withLock { backing.count } }
 }
 
 /// The session's reads and writes of /dev/fuse, as libfuse would do them, plus the passthrough hooks.
