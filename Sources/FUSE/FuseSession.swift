@@ -102,9 +102,60 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Replies of requests the kernel holds locks for, sent once their invalidations are.
+    private let replies = DispatchQueue(label: "pkgfs.invalidate.replies", attributes: .concurrent)
+
+    /// The invalidations asked for while serving a request the kernel holds inode locks for:
+    /// `own` are sent before its reply, `kept` (they need one of those locks) after it.
+    final class RequestInvalidations: @unchecked Sendable {
+        // @unchecked: filled by the thread serving the request, then used by the one replying.
+        let locked: Set<UInt64>
+        var own: [@Sendable () -> Void] = []
+        var kept: [@Sendable () -> Void] = []
+        init(locked: Set<UInt64>) { self.locked = locked }
+    }
+
+    @TaskLocal static var serving: RequestInvalidations?
+
+    /// Runs `change`, the work of a request for which the kernel holds the locks of the inodes
+    /// `locked` (an unlink's directory, the inode whose xattr is set), then `reply` with its
+    /// outcome once the invalidations it asked for have reached the kernel, so the caller's next
+    /// `ls`, `stat` or `cat` sees the change.
+    ///
+    /// An invalidation of a name in, or of the listing of, a locked directory takes that lock,
+    /// which the kernel lets go only after the reply: those are sent after it (the kernel updates
+    /// what it cached of a directory it changed itself). The others are sent from a thread of
+    /// their own, not the notifier's queue: there an upload's invalidation may be waiting for a
+    /// lock this request holds.
+    func reply(after change: () -> Result<Void, any Error>, holding locked: Set<UInt64>,
+               _ reply: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        guard !locked.isEmpty else {
+            // An upload's close: it also waits for what its writes queued (a `state` write
+            // applies its word as soon as the line is complete).
+            let outcome = change()
+            return afterSent { reply(outcome) }
+        }
+        let request = RequestInvalidations(locked: locked)
+        let outcome = Self.$serving.withValue(request) { change() }
+        replies.async {
+            request.own.forEach { $0() }
+            _ = self.waitForListings(upTo: Self.listingWait)
+            reply(outcome)
+            request.kept.forEach { self.send($0) }
+        }
+    }
+
+    /// Sends `body` from the notifier's queue, or, while a request that holds inode locks is
+    /// served on this thread, keeps it for that request's reply (see `reply(after:holding:_:)`).
+    private func route(needingLockOf ino: UInt64?, _ body: @escaping @Sendable () -> Void) {
+        guard let request = Self.serving else { return send(body) }
+        if let ino, request.locked.contains(ino) { request.kept.append(body) } else { request.own.append(body) }
+    }
+
     /// Waits for queued invalidations; true when all are done and the session may be
     /// destroyed (a listing invalidation may wait on a reader that no longer gets answers).
     func drain() -> Bool {
+        replies.sync(flags: .barrier) {}
         queue.sync {}
         return waitForListings(upTo: .seconds(2))
     }
@@ -121,14 +172,14 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     }
 
     func invalidateEntry(parent: UInt64, name: String) {
-        send {
+        route(needingLockOf: parent) {
             let rc = fuse_lowlevel_notify_inval_entry(self.session, parent, name, name.utf8.count)
             if rc != 0 && rc != -ENOENT { self.logger.debug("inval_entry \(parent)/\(name): \(rc)") }
         }
     }
 
     func invalidateInode(_ ino: UInt64) {
-        send { self.sendInodeInvalidation(ino) }
+        route(needingLockOf: nil) { self.sendInodeInvalidation(ino) }
     }
 
     /// The kernel fills a directory's cached listing from the READDIR replies of whichever
@@ -145,7 +196,7 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     /// first `ls` of 2,000,000 names in by-id waited 1.1 to 2.8 s when it waited it out).
     /// A wait not yet begun for the same directory covers a later change too.
     func invalidateListing(_ ino: UInt64) {
-        send {
+        route(needingLockOf: ino) {
             self.sendInodeInvalidation(ino)
             let isNew = self.lock.withLock { () -> Bool in
                 guard self.waitingListings.insert(ino).inserted else { return false }

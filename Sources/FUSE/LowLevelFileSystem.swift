@@ -29,6 +29,9 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply)
     func unlink(parent: UInt64, name: String, caller: Caller) throws
     func rmdir(parent: UInt64, name: String, caller: Caller) throws
+    /// The inode the kernel holds for `name` in `parent`, if any, without a new reference
+    /// (an rmdir's directory, whose lock the kernel holds while it is removed).
+    func heldInode(named name: String, in parent: UInt64) -> UInt64?
     func getxattr(_ ino: UInt64, name: String) throws -> [UInt8]
     func listxattr(_ ino: UInt64) throws -> [String]
     func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws
@@ -65,6 +68,7 @@ extension LowLevelFileSystem {
     }
     public func unlink(parent: UInt64, name: String, caller: Caller) throws { throw FSError(EACCES) }
     public func rmdir(parent: UInt64, name: String, caller: Caller) throws { throw FSError(EACCES) }
+    public func heldInode(named name: String, in parent: UInt64) -> UInt64? { nil }
     public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] { throw FSError(ENODATA) }
     public func listxattr(_ ino: UInt64) throws -> [String] { [] }
     public func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws { throw FSError(ENOTSUP) }

@@ -190,20 +190,12 @@ func makeOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error, ctx, "write \(ino)") }
     }
 
-    // close() returns once what the flush changed is gone from the kernel's caches, so the
-    // caller's next ls or stat sees it. The reply waits for the invalidations, not the thread:
-    // one may wait for a listing in flight, which needs a free thread to be answered.
+    // close() returns once what the flush changed is gone from the kernel's caches.
     ops.flush = { req, ino, fi in
         let ctx = FuseContext.from(req)
-        let outcome = Result { try ctx.fs.flush(ino, handle: fi?.pointee.fh ?? 0, caller: caller(req)) }
-        let request = PendingRequest(req: req)
-        let reply: @Sendable () -> Void = {
-            switch outcome {
-            case .success: fuse_reply_err(request.req, 0)
-            case .failure(let error): replyError(request.req, error, ctx, "close \(ino)")
-            }
+        replyAfterChange(req, ctx, "close \(ino)") {
+            try ctx.fs.flush(ino, handle: fi?.pointee.fh ?? 0, caller: caller(req))
         }
-        if let notifier = ctx.notifier { notifier.afterSent(reply) } else { reply() }
     }
 
     ops.release = { req, ino, fi in
@@ -235,19 +227,19 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.unlink = { req, parent, name in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
-        do {
+        // The kernel holds the directory's lock (and the file's, which no invalidation takes).
+        replyAfterChange(req, ctx, locked: [parent], "unlink \(parent)/\(n)") {
             try ctx.fs.unlink(parent: parent, name: n, caller: caller(req))
-            fuse_reply_err(req, 0)
-        } catch { replyError(req, error, ctx, "unlink \(parent)/\(n)") }
+        }
     }
 
     ops.rmdir = { req, parent, name in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
-        do {
+        let removed = ctx.fs.heldInode(named: n, in: parent)
+        replyAfterChange(req, ctx, locked: Set([parent, removed].compactMap { $0 }), "rmdir \(parent)/\(n)") {
             try ctx.fs.rmdir(parent: parent, name: n, caller: caller(req))
-            fuse_reply_err(req, 0)
-        } catch { replyError(req, error, ctx, "rmdir \(parent)/\(n)") }
+        }
     }
 
     ops.getxattr = { req, ino, name, size in
@@ -283,19 +275,17 @@ func makeOperations() -> fuse_lowlevel_ops {
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-        do {
+        replyAfterChange(req, ctx, locked: [ino], "setxattr \(ino) \(n)") {
             try ctx.fs.setxattr(ino, name: n, value: bytes, caller: caller(req))
-            fuse_reply_err(req, 0)
-        } catch { replyError(req, error, ctx, "setxattr \(ino) \(n)") }
+        }
     }
 
     ops.removexattr = { req, ino, name in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
-        do {
+        replyAfterChange(req, ctx, locked: [ino], "removexattr \(ino) \(n)") {
             try ctx.fs.removexattr(ino, name: n, caller: caller(req))
-            fuse_reply_err(req, 0)
-        } catch { replyError(req, error, ctx, "removexattr \(ino) \(n)") }
+        }
     }
 
     ops.statfs = { req, _ in

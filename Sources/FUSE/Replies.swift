@@ -70,6 +70,23 @@ func replyBytes(_ req: fuse_req_t?, _ bytes: [UInt8]) {
     }
 }
 
+/// Answers a request that may change what the tree shows (an upload's close, a delete, a label)
+/// once the kernel has been told what changed (see `Notifier.reply(after:holding:_:)`).
+/// `locked`: the inodes the kernel holds locked for the request. The reply waits, not the
+/// thread: an invalidation may wait for a listing in flight, which needs a free thread.
+func replyAfterChange(_ req: fuse_req_t?, _ context: FuseContext, locked: Set<UInt64> = [], _ what: String,
+                      _ change: () throws -> Void) {
+    let request = PendingRequest(req: req)
+    let reply: @Sendable (Result<Void, any Error>) -> Void = { outcome in
+        switch outcome {
+        case .success: fuse_reply_err(request.req, 0)
+        case .failure(let error): replyError(request.req, error, context, what)
+        }
+    }
+    guard let notifier = context.notifier else { return reply(Result { try change() }) }
+    notifier.reply(after: { Result { try change() } }, holding: locked, reply)
+}
+
 /// A request answered later, from another thread (libfuse takes a reply from any thread).
 struct PendingRequest: @unchecked Sendable {
     // @unchecked: a request is answered exactly once, by whichever thread holds this.

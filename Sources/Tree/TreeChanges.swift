@@ -36,6 +36,11 @@ extension PackageTree {
         try deletePackage(id, caller: caller)
     }
 
+    public func heldInode(named name: String, in parent: UInt64) -> UInt64? {
+        guard let parentNode = inodes.node(parent), let node = try? resolve(name, in: parentNode) else { return nil }
+        return inodes.existingIno(node)
+    }
+
     func deletePackage(_ id: Int64, caller: Caller) throws {
         try access.requireManager(caller, "deleting package \(id)")
         let location = try mapped { try summary(id: id)?.location }

@@ -205,4 +205,63 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertEqual(m.sh("stat -c %s $M/GENERIC_PACKAGE/el9/x86_64/1.0/huge-1.0-1.el9.x86_64/\(big)").trimmed, "\(mib << 20)")
         XCTAssertEqual(m.temporaryFiles, [])
     }
+
+    /// A label, a delete or a receipt's removal is seen the moment `setfattr` or `rm` returns,
+    /// while readers keep meta.json and the indexes in the kernel's caches and uploads close
+    /// beside them. These requests are answered only once the kernel has dropped what it
+    /// cached; before, about one meta.json in twenty read right after `setfattr` still had the
+    /// old label, and `by-sha256/<sha>` of a package just removed was often still there. The
+    /// invalidations that need the lock the kernel holds for the request itself (a name in the
+    /// directory an `rm` works in) go after the reply: waiting for them hung the mount.
+    func testLabelsAndDeletesAreSeenTheMomentTheyReturnWhileReadersRead() throws {
+        let m = try MountedStore.make(self)
+        let run = try BackgroundShell("""
+            mkdir -p pkgs more src && echo x > src/f
+            for i in $(seq 1 40); do echo "package $i" > src/f; tar czf pkgs/seen$i-1.$i-1.el9.x86_64.tar.gz -C src f; done
+            for i in $(seq 1 60); do echo "more $i" > src/f; tar czf more/more$i-1.$i-1.el9.x86_64.tar.gz -C src f; done
+            cp pkgs/* "$M"/incoming/ || echo "CP FAILED"
+            D=$(readlink -f "$M"/incoming/seen1-1.1-1.el9.x86_64.tar.gz)
+            readers=""
+            ( while [ ! -e stop ]; do cat "$D"/meta.json >/dev/null 2>&1; done ) & readers="$readers $!"
+            ( while [ ! -e stop ]; do cat "$M"/by-sha256/*/meta.json >/dev/null 2>&1; done ) & readers="$readers $!"
+            ( while [ ! -e stop ]; do ls -l "$M"/by-sha256 "$M"/incoming >/dev/null 2>&1; done ) & readers="$readers $!"
+            ( for f in more/*; do cp "$f" "$M"/incoming/ || echo "CP FAILED"; done ) & uploader=$!
+            bad=0
+            stale=$(python3 - "$D" <<'PY'
+            import json, os, sys
+            d = sys.argv[1]
+            for i in range(300):
+                os.setxattr(d, "user.label.round", str(i).encode())
+                labels = json.load(open(d + "/meta.json"))["metadata"]["labels"]
+                seen = next((l["value"] for l in labels if l["name"] == "round"), None)
+                if seen != str(i):
+                    print(f"label {i}: meta.json says {seen!r}")
+            PY
+            )
+            [ -z "$stale" ] || { bad=$((bad+1)); echo "$stale"; }
+            for i in $(seq 2 40); do
+              name=seen$i-1.$i-1.el9.x86_64.tar.gz
+              if [ $((i % 3)) = 0 ]; then
+                rm "$M"/incoming/$name && cp pkgs/$name "$M"/incoming/ || echo "CP FAILED"
+                [ -L "$M"/incoming/$name ] || { bad=$((bad+1)); echo "receipt $name missing after cp"; }
+                continue
+              fi
+              sha=$(sha256sum pkgs/$name | cut -d' ' -f1)
+              if [ $((i % 2)) = 0 ]; then rm "$M"/by-sha256/$sha/$name; else rmdir "$(readlink -f "$M"/by-sha256/$sha)"; fi
+              [ -e "$M"/by-sha256/$sha ] && { bad=$((bad+1)); echo "$name still in by-sha256 after rm"; }
+              ls "$M"/by-sha256 | grep -qx $sha && { bad=$((bad+1)); echo "$name still listed in by-sha256 after rm"; }
+            done
+            wait $uploader
+            touch stop; wait $readers
+            echo "STALE $bad"
+            """, in: m.root, environment: ["M": m.mountPoint], test: self)
+        guard run.wait(timeout: 240) else {
+            m.abortConnection()
+            return XCTFail("the mount hangs:\n\(run.output)\n\(m.log)")
+        }
+        XCTAssertFalse(run.output.contains("CP FAILED"), run.output + m.log)
+        XCTAssertTrue(run.output.contains("STALE 0\n"), run.output)
+        // 40 + 60 uploaded, the 26 of seen2...seen40 not a multiple of 3 deleted.
+        XCTAssertEqual(m.sh("ls $M/by-sha256 | wc -l").trimmed, "74")
+    }
 }

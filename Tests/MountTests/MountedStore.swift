@@ -57,6 +57,16 @@ final class MountedStore {
     }
 
     /// Runs `command` in the mount point's parent with $M = mount point, $S = store.
+    /// Cuts the kernel's connection to the daemon (/sys/fs/fuse/connections/N/abort): every
+    /// request waiting on it fails, so a test that found the mount hung can still unmount it.
+    func abortConnection() {
+        Shell.run("""
+            grep -qs fusectl /proc/mounts || mount -t fusectl none /sys/fs/fuse/connections
+            n=$(awk -v m=\(Shell.quote(mountPoint)) '$5 == m { split($3, d, ":"); print d[2] }' /proc/self/mountinfo)
+            [ -n "$n" ] && echo 1 > /sys/fs/fuse/connections/$n/abort
+            """)
+    }
+
     @discardableResult
     func sh(_ command: String) -> ShellResult {
         Shell.run("cd \(Shell.quote(root)) && " + command, environment: ["M": mountPoint, "S": store])
