@@ -85,7 +85,7 @@ public final class FuseSession: @unchecked Sendable {
 /// Sends cache invalidations from a thread of our own: called from inside a request handler
 /// for the same directory, the kernel would wait on itself.
 final class Notifier: KernelCacheNotifier, @unchecked Sendable {
-    // @unchecked: the session pointer is only used on the two queues, after mount and before
+    // @unchecked: the session pointer is only used on the three queues, after mount and before
     // destroy; `queued` and `waitingListings` are guarded by `lock`.
     private let session: OpaquePointer
     private let queue = DispatchQueue(label: "pkgfs.invalidate")
@@ -112,6 +112,8 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         let locked: Set<UInt64>
         var own: [@Sendable () -> Void] = []
         var kept: [@Sendable () -> Void] = []
+        /// Whether a listing invalidation is among `own`.
+        var waitsForListings = false
         init(locked: Set<UInt64>) { self.locked = locked }
     }
 
@@ -139,7 +141,9 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         let outcome = Self.$serving.withValue(request) { change() }
         replies.async {
             request.own.forEach { $0() }
-            _ = self.waitForListings(upTo: Self.listingWait)
+            // Not without a listing of its own: an upload's listing of incoming/ waits there for
+            // the lock an `rm` of a receipt holds, and the wait would hold up every upload.
+            if request.waitsForListings { _ = self.waitForListings(upTo: Self.listingWait) }
             reply(outcome)
             request.kept.forEach { self.send($0) }
         }
@@ -147,9 +151,11 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
 
     /// Sends `body` from the notifier's queue, or, while a request that holds inode locks is
     /// served on this thread, keeps it for that request's reply (see `reply(after:holding:_:)`).
-    private func route(needingLockOf ino: UInt64?, _ body: @escaping @Sendable () -> Void) {
+    private func route(needingLockOf ino: UInt64?, listing: Bool = false, _ body: @escaping @Sendable () -> Void) {
         guard let request = Self.serving else { return send(body) }
-        if let ino, request.locked.contains(ino) { request.kept.append(body) } else { request.own.append(body) }
+        if let ino, request.locked.contains(ino) { return request.kept.append(body) }
+        request.own.append(body)
+        if listing { request.waitsForListings = true }
     }
 
     /// Waits for queued invalidations; true when all are done and the session may be
@@ -196,7 +202,7 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
     /// first `ls` of 2,000,000 names in by-id waited 1.1 to 2.8 s when it waited it out).
     /// A wait not yet begun for the same directory covers a later change too.
     func invalidateListing(_ ino: UInt64) {
-        route(needingLockOf: ino) {
+        route(needingLockOf: ino, listing: true) {
             self.sendInodeInvalidation(ino)
             let isNew = self.lock.withLock { () -> Bool in
                 guard self.waitingListings.insert(ino).inserted else { return false }
