@@ -177,6 +177,12 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         }
     }
 
+    func waitUntilSent() {
+        let sent = DispatchSemaphore(value: 0)
+        afterSent { sent.signal() }
+        sent.wait()
+    }
+
     func invalidateEntry(parent: UInt64, name: String) {
         route(needingLockOf: parent) {
             let rc = fuse_lowlevel_notify_inval_entry(self.session, parent, name, name.utf8.count)

@@ -50,6 +50,9 @@ public protocol KernelCacheNotifier: Sendable {
     /// Forget the attributes and cached listing of directory `ino`, whose names changed,
     /// including a listing being cached right now from a reply read before the change.
     func invalidateListing(_ ino: UInt64)
+    /// Returns once what was asked so far has reached the kernel, for a change made outside a
+    /// request (an HTTP upload), whose answer must not come before the tree shows it.
+    func waitUntilSent()
 }
 
 extension LowLevelFileSystem {

@@ -114,11 +114,15 @@ extension PkgfsHTTPServer {
         guard let session = receiver.finishedSession else {
             return failure(.badRequest, "the multipart body has no field `file` with a file name (curl -F file=@PACKAGE)", trace: trace)
         }
-        let repository = self.repository
+        let (repository, onRegistered) = (self.repository, self.onRegistered)
         let outcome: RegistrationOutcome
         do {
-            outcome = try await offload { try repository.finishUpload(session) }
-            onRegistered(outcome)
+            // onRegistered may wait until a mount's tree shows the package: off the async pool.
+            outcome = try await offload {
+                let outcome = try repository.finishUpload(session)
+                onRegistered(outcome)
+                return outcome
+            }
         } catch {
             return failure(StatusMapping.status(error), "\(error)", trace: trace)
         }

@@ -65,10 +65,13 @@ extension PackageTree {
         }
     }
 
-    /// A package registered by another way in (the HTTP API) than this mount's incoming/.
+    /// A package registered by another way in (the HTTP API) than this mount's incoming/;
+    /// returns once the kernel has dropped what it cached, so the answer comes after the tree
+    /// shows the package.
     public func packageRegistered(_ outcome: RegistrationOutcome) {
         if case .replaced(let old, let new) = outcome { packageChanged(new, replacing: old) }
         else { packageChanged(outcome.package, replacing: nil) }
+        notifier?.waitUntilSent()
     }
 
     /// An upload that registered nothing: its name leaves incoming/'s listing.

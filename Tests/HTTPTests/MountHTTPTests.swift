@@ -31,6 +31,20 @@ final class MountHTTPTests: XCTestCase {
         let copied = run("cp \(name) mnt/incoming/obproxy-3.2.1-1.el7.x86_64.tar.gz && curl -sS -f '\(base)/api/v2/software-packages?keyword=3.2.1'")
         XCTAssertTrue(copied.ok, copied.stderr)
         XCTAssertTrue(copied.stdout.contains("\"fileName\" : \"obproxy-3.2.1-1.el7.x86_64.tar.gz\""), copied.stdout)
+        // An HTTP upload is answered once the tree shows it, also where the kernel had the
+        // listing cached a moment before and readers keep listing it.
+        let visible = run("""
+            mkdir -p src
+            ( for k in $(seq 300); do ls -l mnt/by-sha256 mnt/incoming >/dev/null; done ) & reader=$!
+            for i in $(seq 1 20); do
+              f=src/h$i-1.$i-1.el7.x86_64.bin; head -c 3000 /dev/urandom > $f
+              ls mnt/by-sha256 >/dev/null
+              curl -sS -f -o /dev/null -F file=@$f \(base)/api/v2/software-packages || echo "upload $i failed"
+              ls mnt/by-sha256 | grep -qx $(sha256sum $f | cut -d' ' -f1) || echo "h$i not listed when its upload answered"
+            done
+            kill $reader 2>/dev/null; wait
+            """)
+        XCTAssertEqual(visible.stdout, "", visible.stderr)
         let second = run("\"$P\" serve --store store --listen 127.0.0.1:0")
         XCTAssertFalse(second.ok)
         XCTAssertTrue(second.stderr.contains("pkgfs mount --http"), second.stderr)
