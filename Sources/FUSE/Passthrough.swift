@@ -63,14 +63,10 @@ final class Passthrough: @unchecked Sendable {
         }
         // Registered under the lock: two first opens of one inode must not register two ids.
         let (id, error) = lock.withLock { () -> (Int32, Int32) in
-            if let shared = backing[ino] {
-                backing[ino] = (shared.id, shared.opens + 1)
-                inodeOfHandle[handle] = ino
-                return (shared.id, 0)
-            }
-            let id = pkgfs_backing_open(device, fd)
+            let shared = backing[ino]
+            let id = shared?.id ?? pkgfs_backing_open(device, fd)
             guard id > 0 else { return (id, errno) }
-            backing[ino] = (id, 1)
+            backing[ino] = (id, (shared?.opens ?? 0) + 1)
             inodeOfHandle[handle] = ino
             return (id, 0)
         }
@@ -114,9 +110,6 @@ final class Passthrough: @unchecked Sendable {
         }
         if let unused { _ = pkgfs_backing_close(device, unused) }
     }
-
-    /// Inodes with a backing id (for tests).
-    var inodesWithBacking: Int { lock.withLock { backing.count } }
 }
 
 /// The session's reads and writes of /dev/fuse, as libfuse would do them, plus the passthrough hooks.
