@@ -88,7 +88,7 @@ extension PackageTree {
         listingClock.tick()
         guard let notifier else { return }
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
-                        + [old?.uuid, old.map { String($0.id) }].compactMap { $0 })
+                        + [old?.uuid, old.map { String($0.id) }, old?.sha1, old?.sha256].compactMap { $0 })
         let gone = location != nil || old != nil
         if gone { payloadReaders.forget(ids) }
         // A payload never changes while its package exists: only its going away matters.

@@ -179,10 +179,20 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertFalse(m.sh("cp bad/fixme-1.0-1.el7.x86_64.tar.gz $M/incoming/").ok)
         let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/fixme-1.0-1.el7.x86_64"
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        let sha1 = m.sh("sha1sum bad/fixme-1.0-1.el7.x86_64.tar.gz | cut -c1-40").trimmed
+        let sha256 = m.sh("sha256sum bad/fixme-1.0-1.el7.x86_64.tar.gz | cut -c1-64").trimmed
+        let oldLinks = ["$M/by-sha1/\(sha1)", "$M/by-sha256/\(sha256)"]
+        XCTAssertTrue(m.sh("ls -l $M/by-sha1 $M/by-sha256 && ls \(oldLinks.map { $0 + "/" }.joined(separator: " "))").ok,
+                      "the kernel now caches the corrupt upload's links, from a listing and a lookup")
         m.sh("rm $M/incoming/fixme-1.0-1.el7.x86_64.tar.gz")
         upload(m, "fixme-1.0-1.el7.x86_64.tar.gz")
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
         XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1", "the corrupt bytes were freed")
+        for link in oldLinks {
+            // `stat -c %i` is answered from the kernel's dentry alone: it shows a stale one
+            XCTAssertFalse(m.sh("stat -c %i \(link)").ok, "\(link) of the replaced bytes is gone at once")
+            XCTAssertFalse(m.sh("ls -l \(link)").ok, "\(link) of the replaced bytes is gone at once")
+        }
     }
 
     func testChangesAreVisibleAtOnceWithCachingOn() throws {
