@@ -1,4 +1,5 @@
 import GRDB
+import PkgfsModel
 
 /// What search/<keyword> reads (OCP keyword semantics: name, type, version, OS or architecture
 /// contains the keyword). `searchTerm` holds each distinct value of those five columns once,
@@ -22,8 +23,7 @@ enum SearchSchema {
         guard let value = String.fromDatabaseValue(values[0]), let keyword = String.fromDatabaseValue(values[1]) else {
             return false
         }
-        // Every value contains the empty keyword (a query without one lists everything).
-        return keyword.isEmpty || value.range(of: keyword, options: .caseInsensitive) != nil
+        return KeywordMatch.contains(value, keyword)
     }
 
     static func replaceTrigramIndex(_ db: Database) throws {

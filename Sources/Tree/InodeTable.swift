@@ -119,11 +119,12 @@ final class InodeTable: @unchecked Sendable {
 
     private static let smallestShrunk = 1 << 14
 
-    /// Where each known inode of `group` was last seen.
-    func places(in group: InodeGroup) -> [Place] {
+    /// Where each known inode of `group` whose node passes `filter` was last seen.
+    func places(in group: InodeGroup, where filter: (Node) -> Bool = { _ in true }) -> [Place] {
         lock.withLock {
             (groups[group] ?? []).compactMap { ino in
-                slots[ino].map { Place(parent: $0.parent, name: $0.name, ino: ino, node: $0.node) }
+                guard let entry = slots[ino], filter(entry.node) else { return nil }
+                return Place(parent: entry.parent, name: entry.name, ino: ino, node: entry.node)
             }
         }
     }
@@ -140,7 +141,7 @@ final class InodeTable: @unchecked Sendable {
 }
 
 /// Inodes a change finds together: those showing one package, and the search directories
-/// (every change may alter any search's hits).
+/// (a change alters the hits of those whose keyword the package matches).
 enum InodeGroup: Hashable {
     case package(Int64)
     case searchDirectories

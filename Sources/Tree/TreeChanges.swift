@@ -106,7 +106,13 @@ extension PackageTree {
         for name in names {
             nodes.formUnion([.receipt(name), .idLink(name), .sha1Link(name), .sha256Link(name)])
         }
-        places += nodes.compactMap { inodes.place(of: $0) } + inodes.places(in: .searchDirectories)
+        // Only the searches whose hits change: each one the kernel holds is checked, but a host
+        // that looked up thousands of keywords no longer has them all invalidated per upload.
+        let searched = [package, old].compactMap { $0 }.map(KeywordMatch.Values.init)
+        places += nodes.compactMap { inodes.place(of: $0) } + inodes.places(in: .searchDirectories) { node in
+            guard case .searchDir(let keyword) = node else { return false }
+            return searched.contains { $0.match(keyword) }
+        }
         for place in places {
             if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
             if place.node.isDirectory { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }

@@ -16,17 +16,11 @@ final class PackageTreeTests: TemporaryRootTestCase {
     }
 
     func path(_ tree: PackageTree, _ components: String...) throws -> UInt64 {
-        var ino = InodeTable.rootIno
-        for name in components { ino = try tree.lookup(parent: ino, name: name).attributes.ino }
-        return ino
+        try tree.ino(at: components)
     }
 
     func upload(_ tree: PackageTree, _ name: String, _ bytes: [UInt8], as caller: Caller? = nil) throws {
-        let incoming = try path(tree, "incoming")
-        let (entry, reply) = try tree.create(parent: incoming, name: name, mode: 0o644, flags: O_WRONLY, caller: caller ?? owner)
-        _ = try bytes.withUnsafeBytes { try tree.write(entry.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: caller ?? owner) }
-        defer { tree.release(entry.attributes.ino, handle: reply.handle) }
-        try tree.flush(entry.attributes.ino, handle: reply.handle, caller: caller ?? owner)
+        try tree.upload(name, bytes, as: caller ?? owner)
     }
 
     func names(_ tree: PackageTree, _ ino: UInt64) throws -> [String] {

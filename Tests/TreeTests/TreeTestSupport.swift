@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import PkgfsFUSE
 import PkgfsStore
 @testable import PkgfsTree
 
@@ -8,5 +10,25 @@ extension PackageTree {
     static func forTests(_ repository: Repository) -> PackageTree {
         PackageTree(repository: repository, mountPoint: "/mnt/pkgfs",
                     access: AccessPolicy(ownerUID: 0, ownerGID: 0, managerGID: nil), logger: Logger(label: "test"))
+    }
+}
+
+extension PackageTree {
+    static let testOwner = Caller(uid: 0, gid: 0, pid: 0)
+
+    /// The inode at a path below the root, each step a lookup (as the kernel's path walk).
+    func ino(at components: [String]) throws -> UInt64 {
+        var ino = InodeTable.rootIno
+        for name in components { ino = try lookup(parent: ino, name: name).attributes.ino }
+        return ino
+    }
+
+    /// An upload as cp makes it: create in incoming/, write, flush, release.
+    func upload(_ name: String, _ bytes: [UInt8], as caller: Caller = testOwner) throws {
+        let incoming = try ino(at: ["incoming"])
+        let (entry, reply) = try create(parent: incoming, name: name, mode: 0o644, flags: O_WRONLY, caller: caller)
+        _ = try bytes.withUnsafeBytes { try write(entry.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: caller) }
+        defer { release(entry.attributes.ino, handle: reply.handle) }
+        try flush(entry.attributes.ino, handle: reply.handle, caller: caller)
     }
 }

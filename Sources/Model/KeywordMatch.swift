@@ -1,0 +1,53 @@
+import Foundation
+
+/// The OCP keyword rule (search/<keyword>, the query API): a package matches when its name,
+/// type, version, OS or architecture contains the keyword, in either case.
+public enum KeywordMatch {
+    /// Whether `value` contains `keyword`. An ASCII keyword folds ASCII letters only, as SQL's
+    /// LIKE does (its bytes never occur inside another character's UTF-8, so a byte search is
+    /// exact); any other keyword is compared with Unicode's case folding.
+    public static func contains(_ value: String, _ keyword: String) -> Bool {
+        if keyword.isEmpty { return true }
+        guard isASCII(keyword) else { return value.range(of: keyword, options: .caseInsensitive) != nil }
+        return containsFolded(Array(value.utf8).map(foldASCII), keyword)
+    }
+
+    /// The package's searched values, folded once, to match against many keywords.
+    public struct Values: Sendable {
+        let values: [String]
+        let folded: [[UInt8]]
+
+        public init(_ package: Package) {
+            values = [package.name, package.type, package.version, package.operatingSystem, package.architecture]
+            folded = values.map { $0.utf8.map(foldASCII) }
+        }
+
+        /// Whether search/<keyword> lists the package.
+        public func match(_ keyword: String) -> Bool {
+            if keyword.isEmpty { return true }
+            guard isASCII(keyword) else {
+                return values.contains { $0.range(of: keyword, options: .caseInsensitive) != nil }
+            }
+            return folded.contains { containsFolded($0, keyword) }
+        }
+    }
+
+    private static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }
+
+    private static func foldASCII(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// Whether `haystack` (folded) holds the ASCII `keyword`, folded as it is compared.
+    private static func containsFolded(_ haystack: [UInt8], _ keyword: String) -> Bool {
+        let needle = keyword.utf8
+        guard needle.count <= haystack.count, let first = needle.first.map(foldASCII) else { return needle.isEmpty }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == first {
+            var offset = start
+            if needle.allSatisfy({ byte in defer { offset += 1 }; return haystack[offset] == foldASCII(byte) }) {
+                return true
+            }
+        }
+        return false
+    }
+}
