@@ -1,0 +1,123 @@
+"""Readers walking the tree while everything changes: every meta.json parses, originals match
+their sha256, files/ matches the package's own payload, `latest` is the highest version listed."""
+import hashlib
+import io
+import json
+import os
+import random
+import re
+import tarfile
+import time
+
+import shared as S
+
+
+def compare_files(root, expected):
+    """files/ under root holds each expected path with its bytes or link target."""
+    for path, want in expected.items():
+        p = f"{root}/files/{path}"
+        try:
+            got = ("link", os.readlink(p)) if isinstance(want, tuple) else open(p, "rb").read()
+        except FileNotFoundError:
+            if os.path.exists(root):
+                S.violation(f"{p} missing")
+            return
+        except OSError as x:
+            S.violation(f"{p}: {x}")
+            return
+        if got != want:
+            S.violation(f"{p}: {len(got)} bytes differ from the package's {len(want)}")
+
+
+def archive_members(original):
+    """{member: bytes} of a tar.gz, what `tar -x` gives."""
+    with tarfile.open(fileobj=io.BytesIO(original), mode="r:gz") as t:
+        return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
+
+
+def check_package(root, m, who):
+    """A sampled available package: its original's bytes, and files/ against its payload."""
+    try:
+        data = open(os.path.join(root, m["fileName"]), "rb").read()
+    except FileNotFoundError:
+        return
+    except OSError as x:
+        S.violation(f"reading {root}/{m['fileName']}: {x}")
+        return
+    if hashlib.sha256(data).hexdigest() != m["sha256"]:
+        S.violation(f"{root}/{m['fileName']}: bytes do not match sha256")
+        return
+    expected = S.payloads.get(m["sha256"])
+    if expected is None and m.get("format") == "archive":
+        expected = archive_members(data)
+    if expected is not None:
+        compare_files(root, expected)
+        S.tick(who, "payload-" + m.get("format", "?"))
+
+
+def read_meta(path, who):
+    for attempt in range(2):
+        try:
+            with open(path, "rb") as h:
+                return json.loads(h.read())
+        except FileNotFoundError:
+            return None  # deleted meanwhile
+        except ValueError as x:
+            # a read that overlaps a change of the same package may be torn (see the README)
+            S.tick(who, "torn-meta")
+            if attempt:
+                S.violation(f"reading {path} twice: {x}")
+        except OSError as x:
+            S.violation(f"reading {path}: {x}")
+            return None
+    return None
+
+
+NUMERIC = re.compile(r"^\d+(\.\d+)*$")
+
+
+def check_latest(arch_dir):
+    """latest points at the last version the directory lists (versions are listed in order);
+    where all versions are plain dotted numbers, that order is checked too."""
+    try:
+        before = os.listdir(arch_dir)
+        target = os.readlink(f"{arch_dir}/latest")
+        after = os.listdir(arch_dir)
+    except FileNotFoundError:
+        return
+    except OSError as x:
+        S.violation(f"{arch_dir}/latest: {x}")
+        return
+    if before != after:
+        return  # changed while looking
+    versions = [v for v in before if v != "latest"]
+    if not versions or target != versions[-1]:
+        S.violation(f"{arch_dir}/latest -> {target}, listed last: {versions[-1:]}")
+    if all(NUMERIC.match(v) for v in versions):
+        keys = [tuple(int(x) for x in v.split(".")) for v in versions]
+        if keys != sorted(keys):
+            S.violation(f"{arch_dir}: versions out of order: {versions[:10]}")
+
+
+def reader(k):
+    who = f"reader{k}"
+    while not S.stop.is_set():
+        for root, dirs, files in os.walk(S.MNT):
+            if S.stop.is_set():
+                break
+            S.progress[who] = time.time()
+            if "latest" in dirs:
+                check_latest(root)
+            if "meta.json" not in files:
+                continue
+            m = read_meta(os.path.join(root, "meta.json"), who)
+            if m is None:
+                continue
+            if random.random() < 0.2 and m.get("packageState") == "available":
+                check_package(root, m, who)
+            S.tick(who, "meta")
+        try:
+            os.listdir(f"{S.MNT}/search/soak")
+            S.tick(who, "search")
+        except OSError as x:
+            S.violation(f"search: {x}")
