@@ -33,6 +33,11 @@ struct BoundedCache<Key: Hashable, Value> {
         young[key] = nil
         old[key] = nil
     }
+
+    mutating func removeAll(where shouldRemove: (Key) -> Bool) {
+        young = young.filter { !shouldRemove($0.key) }
+        old = old.filter { !shouldRemove($0.key) }
+    }
 }
 
 extension BoundedCache: Sendable where Key: Sendable, Value: Sendable {}

@@ -13,7 +13,7 @@ extension PackageTree {
         case .receipt(let fileName):
             try access.requireManager(caller, "removing receipt \(fileName)")
             try mapped { try repository.catalog.removeReceipt(fileName: fileName) }
-            linkMemo.forgetAll()
+            linkMemo.forget(packages: [], links: [.receipt(fileName)], targets: [], gone: false)
             listingClock.tick()
             notifier?.invalidateEntry(parent: parent, name: name)
         case .original(let id):
@@ -83,29 +83,30 @@ extension PackageTree {
     /// Drops what the kernel and this tree cached about a package that appeared, changed or went away.
     func packageChanged(_ package: Package, replacing old: Package?, removedFrom location: PackageLocation? = nil) {
         let ids = Set([package.id, old?.id].compactMap { $0 })
-        summaries.forget(ids)
-        linkMemo.forgetAll()
-        listingClock.tick()
-        guard let notifier else { return }
+        let gone = location != nil || old != nil
+        // The names that may now lead elsewhere, and the places above the package (at its new
+        // place and at the one it left), whose listings and `latest` may differ.
         let names = Set([package.fileName, String(package.id), package.uuid, package.sha1, package.sha256]
                         + [old?.uuid, old.map { String($0.id) }, old?.sha1, old?.sha256].compactMap { $0 })
-        let gone = location != nil || old != nil
+        let links = names.flatMap { name -> [Node] in
+            [.receipt(name), .idLink(name), .sha1Link(name), .sha256Link(name)]
+        }
+        let locations = Set([location ?? PackageLocation(of: package)] + [old.map(PackageLocation.init(of:))].compactMap { $0 })
+        summaries.forget(ids)
+        linkMemo.forget(packages: ids, links: links, targets: locations.map { .latest($0.type, $0.os, $0.arch) }, gone: gone)
+        listingClock.tick()
+        guard let notifier else { return }
         if gone { payloadReaders.forget(ids) }
         // A payload never changes while its package exists: only its going away matters.
         var places = ids.flatMap { id in
             inodes.places(in: .package(id)).filter { place in gone || !place.node.isPayload }
         }
-        // The directories whose listing now differs (listings are cached by the kernel too):
-        // those above the package, at its new place and at the one it left, and their `latest`.
-        let locations = Set([location ?? PackageLocation(of: package)] + [old.map(PackageLocation.init(of:))].compactMap { $0 })
         var nodes: Set<Node> = [.incoming, .byID, .bySHA1, .bySHA256]
         for p in locations {
             nodes.formUnion([.typeDir(p.type), .osDir(p.type, p.os), .archDir(p.type, p.os, p.arch),
                              .versionDir(p.type, p.os, p.arch, p.version), .latest(p.type, p.os, p.arch)])
         }
-        for name in names {
-            nodes.formUnion([.receipt(name), .idLink(name), .sha1Link(name), .sha256Link(name)])
-        }
+        nodes.formUnion(links)
         // Only the searches whose hits change: each one the kernel holds is checked, but a host
         // that looked up thousands of keywords no longer has them all invalidated per upload.
         let searched = [package, old].compactMap { $0 }.map(KeywordMatch.Values.init)

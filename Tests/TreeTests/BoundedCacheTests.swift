@@ -22,4 +22,11 @@ final class BoundedCacheTests: XCTestCase {
         XCTAssertEqual(cache.get(1), 9)
         XCTAssertEqual(cache.get(2), 2)
     }
+
+    func testRemoveAllWhereReachesBothGenerations() {
+        var cache = BoundedCache<Int, Int>(capacity: 4)
+        for key in 0..<4 { cache.set(key, key) }  // 0, 1 old; 2, 3 young
+        cache.removeAll { $0 % 2 == 0 }
+        XCTAssertEqual((0..<4).filter { cache.get($0) != nil }, [1, 3])
+    }
 }

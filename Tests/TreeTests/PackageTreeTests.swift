@@ -139,6 +139,14 @@ final class PackageTreeTests: TemporaryRootTestCase {
         let newest = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.3.0")
         try tree.rmdir(parent: newest, name: "obproxy-ce-4.3.0-1.el7.x86_64", caller: owner)
         XCTAssertEqual(try tree.readlink(latest), "4.2.0", "a delete moves latest back")
+        // Deleting the newest upload of the same bytes: the digest link names the one before.
+        let byID = try path(tree, "by-id", "3")
+        XCTAssertEqual(try tree.readlink(byID), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.1.0/obproxy-ce-4.1.0-1.el7.x86_64")
+        try tree.rmdir(parent: try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.1.0"),
+                       name: "obproxy-ce-4.1.0-1.el7.x86_64", caller: owner)
+        XCTAssertEqual(try tree.readlink(bySHA1), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.2.0/obproxy-ce-4.2.0-7.el7.x86_64")
+        XCTAssertThrowsError(try tree.readlink(byID), "by-id of a deleted package leads nowhere")
+        XCTAssertEqual(try tree.readlink(latest), "4.2.0", "another version's delete leaves latest")
     }
 
     func testErrnoForRefusals() throws {

@@ -35,8 +35,27 @@ def archive_members(original):
         return {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
 
 
+def check_links(root, m):
+    """by-id/<id>, by-id/<uuid> and by-sha256/<sha256> lead to the package's directory (every
+    upload of the soak has bytes of its own, so the digest link has one package to name)."""
+    here = os.path.realpath(root)
+    for link in (f"by-id/{m['id']}", f"by-id/{m['uuid']}", f"by-sha256/{m['sha256']}"):
+        try:
+            there = os.path.realpath(f"{S.MNT}/{link}", strict=True)
+        except FileNotFoundError:
+            if os.path.exists(root):
+                S.violation(f"{link} missing for {root}")
+            continue
+        except OSError as x:
+            S.violation(f"{link}: {x}")
+            continue
+        if there != here and os.path.exists(root):
+            S.violation(f"{link} leads to {there}, not {here}")
+
+
 def check_package(root, m, who):
-    """A sampled available package: its original's bytes, and files/ against its payload."""
+    """A sampled available package: its links, its original's bytes, and files/ against its payload."""
+    check_links(root, m)
     try:
         data = open(os.path.join(root, m["fileName"]), "rb").read()
     except FileNotFoundError:
