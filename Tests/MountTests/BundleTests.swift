@@ -4,10 +4,7 @@ import XCTest
 
 /// Astra bundles through the mount (SPEC §5): each outcome, and a patch bundle's fields.
 final class BundleTests: XCTestCase {
-    var examples: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("examples").path
-    }
+    let examples = TestPackages.examples
 
     /// Two real image archives and a YAML file to carry inline.
     func materials(_ m: MountedStore) {

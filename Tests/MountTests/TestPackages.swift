@@ -4,6 +4,10 @@ import XCTest
 
 /// Real packages for the tests, built with the system's own tools.
 enum TestPackages {
+    /// The repository's examples/ directory (the scripts a build host would use).
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples").path
+
     /// Builds `<name>-<version>-<release>.<arch>.rpm` with rpmbuild in `directory`; returns its path.
     static func rpm(name: String, version: String, release: String, arch: String = "x86_64",
                     payloadBytes: Int = 4096, in directory: String) throws -> String {
