@@ -30,6 +30,39 @@ public enum KeywordMatch {
             }
             return folded.contains { containsFolded($0, keyword) }
         }
+
+        /// `foldedHash` of every ASCII keyword this package matches: each run of ASCII bytes'
+        /// substrings in each value (about 1,300 for a 40-character name).
+        public var substringHashes: Set<UInt64> {
+            var hashes = Set<UInt64>()
+            for value in folded {
+                for start in value.indices where value[start] < 0x80 {
+                    var hash = fnvOffset
+                    for byte in value[start...] {
+                        guard byte < 0x80 else { break }
+                        hash = fnv(hash, byte)
+                        hashes.insert(hash)
+                    }
+                }
+            }
+            return hashes
+        }
+    }
+
+    /// A hash of an ASCII keyword as matching folds it (nil for any other keyword): equal for
+    /// every keyword that matches the same values. `Values.substringHashes` holds the hash of
+    /// each keyword an ASCII keyword could be to match, so the searches a change touches are
+    /// found by these hashes instead of by trying each keyword (two keywords may share a hash:
+    /// then both are taken, which only costs an invalidation).
+    public static func foldedHash(ofASCIIKeyword keyword: String) -> UInt64? {
+        guard isASCII(keyword) else { return nil }
+        return keyword.utf8.reduce(fnvOffset) { fnv($0, foldASCII($1)) }
+    }
+
+    private static let fnvOffset: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    private static func fnv(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(byte)) &* 0x100_0000_01b3
     }
 
     private static func isASCII(_ text: String) -> Bool { text.utf8.allSatisfy { $0 < 0x80 } }

@@ -1,4 +1,5 @@
 import Foundation
+import PkgfsModel
 
 /// Node ⇄ inode number, plus where each inode was last seen (parent, name) so a change can
 /// tell the kernel exactly which names to forget. The inodes of one package, and the search
@@ -121,10 +122,17 @@ final class InodeTable: @unchecked Sendable {
 
     /// Where each known inode of `group` whose node passes `filter` was last seen.
     func places(in group: InodeGroup, where filter: (Node) -> Bool = { _ in true }) -> [Place] {
+        places(inAny: [group], where: filter)
+    }
+
+    /// Where each known inode of any of `groups` whose node passes `filter` was last seen.
+    func places(inAny wanted: some Sequence<InodeGroup>, where filter: (Node) -> Bool = { _ in true }) -> [Place] {
         lock.withLock {
-            (groups[group] ?? []).compactMap { ino in
-                guard let entry = slots[ino], filter(entry.node) else { return nil }
-                return Place(parent: entry.parent, name: entry.name, ino: ino, node: entry.node)
+            wanted.flatMap { group in
+                (groups[group] ?? []).compactMap { ino -> Place? in
+                    guard let entry = slots[ino], filter(entry.node) else { return nil }
+                    return Place(parent: entry.parent, name: entry.name, ino: ino, node: entry.node)
+                }
             }
         }
     }
@@ -144,13 +152,19 @@ final class InodeTable: @unchecked Sendable {
 /// (a change alters the hits of those whose keyword the package matches).
 enum InodeGroup: Hashable {
     case package(Int64)
-    case searchDirectories
+    /// Search directories of ASCII keywords, by `KeywordMatch.foldedHash`: a change looks up
+    /// the hashes its package matches, not every search the kernel holds.
+    case searchKeyword(UInt64)
+    /// Search directories of other keywords, each matched in turn.
+    case searchOtherKeywords
 }
 
 extension Node {
     var group: InodeGroup? {
         if let id = packageID { return .package(id) }
-        if case .searchDir = self { return .searchDirectories }
+        if case .searchDir(let keyword) = self {
+            return KeywordMatch.foldedHash(ofASCIIKeyword: keyword).map(InodeGroup.searchKeyword) ?? .searchOtherKeywords
+        }
         return nil
     }
 }

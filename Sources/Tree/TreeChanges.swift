@@ -107,18 +107,26 @@ extension PackageTree {
                              .versionDir(p.type, p.os, p.arch, p.version), .latest(p.type, p.os, p.arch)])
         }
         nodes.formUnion(links)
-        // Only the searches whose hits change: each one the kernel holds is checked, but a host
-        // that looked up thousands of keywords no longer has them all invalidated per upload.
-        let searched = [package, old].compactMap { $0 }.map(KeywordMatch.Values.init)
-        places += nodes.compactMap { inodes.place(of: $0) } + inodes.places(in: .searchDirectories) { node in
-            guard case .searchDir(let keyword) = node else { return false }
-            return searched.contains { $0.match(keyword) }
-        }
+        places += nodes.compactMap { inodes.place(of: $0) } + searchesMatching([package, old].compactMap { $0 })
         for place in places {
             if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
             if place.node.isDirectory { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
         }
         notifier.invalidateListing(InodeTable.rootIno)
+    }
+}
+
+extension PackageTree {
+    /// The search directories the kernel holds whose hits include any of `packages`: found by the
+    /// hashes of the keywords they match, so a host that looked up thousands of keywords does not
+    /// make each change try them all (let alone invalidate them all).
+    func searchesMatching(_ packages: [Package]) -> [InodeTable.Place] {
+        let values = packages.map(KeywordMatch.Values.init)
+        let hashes = values.reduce(into: Set<UInt64>()) { $0.formUnion($1.substringHashes) }
+        return inodes.places(inAny: hashes.map(InodeGroup.searchKeyword)) + inodes.places(in: .searchOtherKeywords) { node in
+            guard case .searchDir(let keyword) = node else { return false }
+            return values.contains { $0.match(keyword) }
+        }
     }
 }
 

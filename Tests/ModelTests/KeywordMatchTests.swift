@@ -21,6 +21,12 @@ final class KeywordMatchTests: XCTestCase {
         XCTAssertFalse(KeywordMatch.contains("пакет", "пакеты"))
     }
 
+    func testAnASCIIKeywordHashesAsItIsFolded() {
+        XCTAssertEqual(KeywordMatch.foldedHash(ofASCIIKeyword: "OCP-Agent"), KeywordMatch.foldedHash(ofASCIIKeyword: "ocp-agent"))
+        XCTAssertNotEqual(KeywordMatch.foldedHash(ofASCIIKeyword: "ocp-agent"), KeywordMatch.foldedHash(ofASCIIKeyword: "ocp_agent"))
+        XCTAssertNil(KeywordMatch.foldedHash(ofASCIIKeyword: "école"), "other keywords are matched one by one")
+    }
+
     func testTheEmptyKeywordMatchesEverything() {
         XCTAssertTrue(KeywordMatch.contains("", ""))
         XCTAssertTrue(KeywordMatch.contains("anything", ""))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PkgfsFUSE
+import PkgfsModel
 import PkgfsStore
 @testable import PkgfsTree
 import TestSupport
@@ -140,7 +141,7 @@ extension InodeTableTests {
         for id in Int64(1)...50 {
             XCTAssertEqual(Set(table.places(in: .package(id)).map(\.ino)), held[id]!, "package \(id)")
         }
-        XCTAssertEqual(table.places(in: .searchDirectories).map(\.ino), [search])
+        XCTAssertEqual(table.places(in: .searchKeyword(KeywordMatch.foldedHash(ofASCIIKeyword: "KW")!)).map(\.ino), [search])
         XCTAssertEqual(table.place(of: .meta(4)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4))!, node: .meta(4)))
         XCTAssertNil(table.place(of: .meta(999)))
         for ino in held[9]! { table.forget(ino, count: 1) }

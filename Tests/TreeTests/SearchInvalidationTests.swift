@@ -50,4 +50,18 @@ final class SearchInvalidationTests: TemporaryRootTestCase {
         XCTAssertTrue(expected.isSubset(of: invalidated), "each search that listed the deleted package")
         XCTAssertTrue(invalidated.isDisjoint(with: others))
     }
+
+    func testKeywordsInAnyScriptAreMatchedInEitherCase() throws {
+        let tree = PackageTree.forTests(try Repository(root: root))
+        let notifier = RecordingNotifier()
+        tree.mounted(notifier: notifier)
+        let matching = ["ÜNÏ", "ünïcode", "CODE-t", "-tool"]
+        let other = ["unicode", "é", "ÜNÏX"]
+        var inos: [String: UInt64] = [:]
+        for keyword in matching + other { inos[keyword] = try tree.ino(at: ["search", keyword]) }
+        try tree.upload("Ünïcode-tool-1.0-1.el7.x86_64.bin", Array("payload".utf8))
+        let invalidated = notifier.takeListings()
+        for keyword in matching { XCTAssertTrue(invalidated.contains(inos[keyword]!), keyword) }
+        for keyword in other { XCTAssertFalse(invalidated.contains(inos[keyword]!), keyword) }
+    }
 }
