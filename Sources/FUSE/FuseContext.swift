@@ -50,7 +50,7 @@ final class FuseContext: @unchecked Sendable {
     /// then every directory is opened with keep_cache + cache_readdir, no handle, and a listing
     /// is read by readdir calls alone, kept here by directory between its pages.
     private var opendirless = false
-    private var byDirectory: [ListingKey: (listing: any DirectoryListing, used: UInt64)] = [:]
+    private var byDirectory: [ListingKey: (listing: any DirectoryListing, used: UInt64, usedAt: UInt64)] = [:]
     private var uses: UInt64 = 0
     private var lastListingNumber: UInt32 = 0
     /// Listings kept for directories whose reading stopped midway (`ls | head`).
@@ -78,6 +78,7 @@ final class FuseContext: @unchecked Sendable {
             let key = ListingKey(directory: ino, number: resumed.number)
             uses += 1
             byDirectory[key]?.used = uses
+            byDirectory[key]?.usedAt = DispatchTime.now().uptimeNanoseconds
             return byDirectory[key]?.listing
         }) {
             return (kept, resumed)
@@ -87,7 +88,7 @@ final class FuseContext: @unchecked Sendable {
         let (number, dropped): (UInt32, [any DirectoryListing]) = lock.withLock {
             uses += 1
             lastListingNumber = lastListingNumber == ListingCookie.maxNumber ? 1 : lastListingNumber + 1
-            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, uses)
+            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, uses, DispatchTime.now().uptimeNanoseconds)
             var dropped: [any DirectoryListing] = []
             while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.used < $1.value.used }) {
                 dropped.append(oldest.value.listing)
@@ -99,10 +100,23 @@ final class FuseContext: @unchecked Sendable {
         return (listing, ListingCookie(number: number, position: resumed.position))
     }
 
-    /// The kernel read the listing to its end.
-    func finishedListing(ofDirectory ino: UInt64, number: UInt32) {
-        released(lock.withLock { byDirectory.removeValue(forKey: ListingKey(directory: ino, number: number))?.listing })
+    /// The kernel read the listing to its end. Returns whether another reader of the directory
+    /// is still paging through a listing of its own (one used in the last `readerPause`).
+    ///
+    /// Then the kernel's cached listing must not be left complete (see `replyListingPage`).
+    func finishedListing(ofDirectory ino: UInt64, number: UInt32) -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let (finished, othersReading) = lock.withLock { () -> ((any DirectoryListing)?, Bool) in
+            let finished = byDirectory.removeValue(forKey: ListingKey(directory: ino, number: number))?.listing
+            let others = byDirectory.contains { $0.key.directory == ino && now &- $0.value.usedAt < Self.readerPause }
+            return (finished, others)
+        }
+        released(finished)
+        return othersReading
     }
+
+    /// A reader that asked for a page of its listing this recently is taken to be still reading.
+    private static let readerPause: UInt64 = 10_000_000_000
 
     static func from(_ req: fuse_req_t?) -> FuseContext {
         fromUserdata(fuse_req_userdata(req)!)

@@ -225,6 +225,13 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         }
     }
 
+    /// Drops the kernel's cached listing of directory `ino` (and its attributes) at once, from
+    /// the calling thread: a directory's pages are not locked across a request, so this is safe
+    /// while serving one for that directory.
+    func dropCachedListing(_ ino: UInt64) {
+        sendInodeInvalidation(ino)
+    }
+
     /// Whether the listing invalidations asked so far were done within `limit`.
     private func waitForListings(upTo limit: DispatchTimeInterval) -> Bool {
         let done = DispatchSemaphore(value: 0)

@@ -346,8 +346,18 @@ private func replyListingPage(
         used += needed
         index += 1
     }
-    // The end of a listing read without opendir: it is not kept any longer.
-    if used == 0, let cookie { ctx.finishedListing(ofDirectory: ino, number: cookie.number) }
+    // The end of a listing read without opendir: it is not kept any longer. This empty reply
+    // also makes the kernel's cached listing complete, when it was filled from this reader's
+    // pages. A reader still paging through a listing of its own then looks for its next
+    // position among the cached names, where it is not (its offsets carry its listing's
+    // number), and falls back to asking pkgfs; but when the cached names end exactly at a page
+    // boundary, the kernel (fs/fuse/readdir.c, Linux 6.18) takes the end of that page for the
+    // end of the directory, and that reader's listing ends early: 25 of 256 names, for 254
+    // names of up to eight bytes. Dropping the cached pages first sends such a reader back to
+    // pkgfs; the next reader from the start fills the cache again.
+    if used == 0, let cookie, ctx.finishedListing(ofDirectory: ino, number: cookie.number) {
+        ctx.notifier?.dropCachedListing(ino)
+    }
     fuse_reply_buf(req, buffer, used)
 }
 
