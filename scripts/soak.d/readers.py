@@ -97,21 +97,27 @@ NUMERIC = re.compile(r"^\d+(\.\d+)*$")
 
 def check_latest(arch_dir):
     """latest points at the last version the directory lists (versions are listed in order);
-    where all versions are plain dotted numbers, that order is checked too."""
-    try:
-        before = os.listdir(arch_dir)
-        target = os.readlink(f"{arch_dir}/latest")
-        after = os.listdir(arch_dir)
-    except FileNotFoundError:
+    where all versions are plain dotted numbers, that order is checked too. A change in flight
+    may show one before the other: only a mismatch still there a second later counts."""
+    for attempt in range(6):
+        try:
+            before = os.listdir(arch_dir)
+            target = os.readlink(f"{arch_dir}/latest")
+            after = os.listdir(arch_dir)
+        except FileNotFoundError:
+            return
+        except OSError as x:
+            S.violation(f"{arch_dir}/latest: {x}")
+            return
+        if before != after:
+            return  # changing right now: nothing to compare
+        versions = [v for v in before if v != "latest"]
+        if versions and target == versions[-1]:
+            break
+        time.sleep(0.2)
+    else:
+        S.violation(f"{arch_dir}/latest -> {target}, listed last: {versions[-1:]} ({len(versions)} versions)")
         return
-    except OSError as x:
-        S.violation(f"{arch_dir}/latest: {x}")
-        return
-    if before != after:
-        return  # changed while looking
-    versions = [v for v in before if v != "latest"]
-    if not versions or target != versions[-1]:
-        S.violation(f"{arch_dir}/latest -> {target}, listed last: {versions[-1:]}")
     if all(NUMERIC.match(v) for v in versions):
         keys = [tuple(int(x) for x in v.split(".")) for v in versions]
         if keys != sorted(keys):

@@ -38,18 +38,39 @@ def sh(cmd, **kw):
 
 def claim(minimum=5):
     """A live package no other thread works on, marked busy; None while there are too few."""
+    return claim_from(live, lambda entry: True, minimum)
+
+
+def claim_from(pool, wanted, minimum=1):
+    """(sha256, a copy of its entry) of a package of `pool` (`live`, `failed`) that passes
+    `wanted` and no other thread works on, marked busy; None while there are fewer than `minimum`."""
     with lock:
-        candidates = [s for s in live if s not in busy]
+        candidates = [s for s, e in pool.items() if s not in busy and wanted(e)]
         if len(candidates) < minimum:
             return None
         sha = random.choice(candidates)
         busy.add(sha)
-        return sha, dict(live[sha])
+        return sha, dict(pool[sha])
 
 
 def release(sha):
     with lock:
         busy.discard(sha)
+
+
+def on_claimed(pause, body):
+    """Until the run stops: after a random pause in `pause` (seconds, low and high), `body(sha,
+    entry)` on a live package that no other thread works on meanwhile."""
+    while not stop.is_set():
+        time.sleep(random.uniform(*pause))
+        got = claim()
+        if not got:
+            continue
+        sha, entry = got
+        try:
+            body(sha, entry)
+        finally:
+            release(sha)
 
 
 def stem(file_name):

@@ -60,13 +60,10 @@ def check_failed(sha, file_name, state):
 
 
 def again_or_conflict(k, kind, who):
-    with S.lock:
-        candidates = [s for s in S.live if s not in S.busy and S.live[s]["owner"] == k and S.live[s]["data"]]
-        if not candidates:
-            return
-        sha = random.choice(candidates)
-        S.busy.add(sha)
-        entry = dict(S.live[sha])
+    got = S.claim_from(S.live, lambda e: e["owner"] == k and e["data"])
+    if not got:
+        return
+    sha, entry = got
     try:
         try:
             os.unlink(f"{S.MNT}/incoming/{entry['name']}")
@@ -84,13 +81,10 @@ def again_or_conflict(k, kind, who):
 
 def fix(k, who):
     """Good bytes under the name of a corrupt or incomplete upload replace it (SPEC §4)."""
-    with S.lock:
-        candidates = [s for s, e in S.failed.items() if e["owner"] == k and s not in S.busy]
-        if not candidates:
-            return
-        old = random.choice(candidates)
-        S.busy.add(old)
-        entry = dict(S.failed[old])
+    got = S.claim_from(S.failed, lambda e: e["owner"] == k)
+    if not got:
+        return
+    old, entry = got
     try:
         files = None
         if entry["kind"] == "bundle":
