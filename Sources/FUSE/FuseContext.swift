@@ -50,8 +50,8 @@ final class FuseContext: @unchecked Sendable {
     /// then every directory is opened with keep_cache + cache_readdir, no handle, and a listing
     /// is read by readdir calls alone, kept here by directory between its pages.
     private var opendirless = false
-    private var byDirectory: [ListingKey: (listing: any DirectoryListing, used: UInt64, usedAt: UInt64)] = [:]
-    private var uses: UInt64 = 0
+    /// Each kept listing with when a reader last asked for a page of it (uptime, ns).
+    private var byDirectory: [ListingKey: (listing: any DirectoryListing, usedAt: UInt64)] = [:]
     private var lastListingNumber: UInt32 = 0
     /// Listings kept for directories whose reading stopped midway (`ls | head`).
     private static let keptListings = 16
@@ -76,8 +76,6 @@ final class FuseContext: @unchecked Sendable {
         let resumed = ListingCookie(offset: offset)
         if offset > 0, let kept = lock.withLock({ () -> (any DirectoryListing)? in
             let key = ListingKey(directory: ino, number: resumed.number)
-            uses += 1
-            byDirectory[key]?.used = uses
             byDirectory[key]?.usedAt = DispatchTime.now().uptimeNanoseconds
             return byDirectory[key]?.listing
         }) {
@@ -86,11 +84,10 @@ final class FuseContext: @unchecked Sendable {
         // Offset 0, or a listing dropped since its first pages: read anew, from the same position.
         let listing = try fs.opendir(ino)
         let (number, dropped): (UInt32, [any DirectoryListing]) = lock.withLock {
-            uses += 1
             lastListingNumber = lastListingNumber == ListingCookie.maxNumber ? 1 : lastListingNumber + 1
-            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, uses, DispatchTime.now().uptimeNanoseconds)
+            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, DispatchTime.now().uptimeNanoseconds)
             var dropped: [any DirectoryListing] = []
-            while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.used < $1.value.used }) {
+            while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.usedAt < $1.value.usedAt }) {
                 dropped.append(oldest.value.listing)
                 byDirectory[oldest.key] = nil
             }
