@@ -7,9 +7,14 @@ public enum KeywordMatch {
     /// LIKE does (its bytes never occur inside another character's UTF-8, so a byte search is
     /// exact); any other keyword is compared with Unicode's case folding.
     public static func contains(_ value: String, _ keyword: String) -> Bool {
+        contains(value, folded: value.utf8.map(foldASCII), keyword)
+    }
+
+    /// `contains` for a value whose ASCII-folded bytes are at hand.
+    private static func contains(_ value: String, folded: [UInt8], _ keyword: String) -> Bool {
         if keyword.isEmpty { return true }
         guard isASCII(keyword) else { return value.range(of: keyword, options: .caseInsensitive) != nil }
-        return containsFolded(Array(value.utf8).map(foldASCII), keyword)
+        return containsFolded(folded, keyword)
     }
 
     /// The package's searched values, folded once, to match against many keywords.
@@ -24,11 +29,7 @@ public enum KeywordMatch {
 
         /// Whether search/<keyword> lists the package.
         public func match(_ keyword: String) -> Bool {
-            if keyword.isEmpty { return true }
-            guard isASCII(keyword) else {
-                return values.contains { $0.range(of: keyword, options: .caseInsensitive) != nil }
-            }
-            return folded.contains { containsFolded($0, keyword) }
+            zip(values, folded).contains { KeywordMatch.contains($0, folded: $1, keyword) }
         }
 
         /// `foldedHash` of every ASCII keyword this package matches: each run of ASCII bytes'
