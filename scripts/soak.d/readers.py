@@ -12,18 +12,25 @@ import time
 import shared as S
 
 
+def seen(root, what, read):
+    """read(), or None when it fails: a name missing counts as a violation only while the
+    package directory `root` is still there (it may have been deleted meanwhile)."""
+    try:
+        return read()
+    except FileNotFoundError:
+        if os.path.exists(root):
+            S.violation(f"{what} missing")
+    except OSError as x:
+        S.violation(f"{what}: {x}")
+    return None
+
+
 def compare_files(root, expected):
     """files/ under root holds each expected path with its bytes or link target."""
     for path, want in expected.items():
         p = f"{root}/files/{path}"
-        try:
-            got = ("link", os.readlink(p)) if isinstance(want, tuple) else open(p, "rb").read()
-        except FileNotFoundError:
-            if os.path.exists(root):
-                S.violation(f"{p} missing")
-            return
-        except OSError as x:
-            S.violation(f"{p}: {x}")
+        got = seen(root, p, lambda: ("link", os.readlink(p)) if isinstance(want, tuple) else open(p, "rb").read())
+        if got is None:
             return
         if got != want:
             S.violation(f"{p}: {len(got)} bytes differ from the package's {len(want)}")
@@ -40,14 +47,8 @@ def check_links(root, m):
     upload of the soak has bytes of its own, so the digest link has one package to name)."""
     here = os.path.realpath(root)
     for link in (f"by-id/{m['id']}", f"by-id/{m['uuid']}", f"by-sha256/{m['sha256']}"):
-        try:
-            there = os.path.realpath(f"{S.MNT}/{link}", strict=True)
-        except FileNotFoundError:
-            if os.path.exists(root):
-                S.violation(f"{link} missing for {root}")
-            continue
-        except OSError as x:
-            S.violation(f"{link}: {x}")
+        there = seen(root, f"{link} of {root}", lambda: os.path.realpath(f"{S.MNT}/{link}", strict=True))
+        if there is None:
             continue
         if there != here and os.path.exists(root):
             S.violation(f"{link} leads to {there}, not {here}")
