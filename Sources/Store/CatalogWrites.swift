@@ -90,7 +90,8 @@ extension Catalog {
                 throw StoreError.notFound("no package with id \(id)")
             }
             try change(&record)
-            record.modifiedAt = date.timeIntervalSince1970
+            // Strictly later, so whatever is cached by modification time is renewed.
+            record.modifiedAt = max(date.timeIntervalSince1970, record.modifiedAt.nextUp)
             record.modifiedBy = user
             try record.update(db)
             return record.package
