@@ -86,19 +86,22 @@ final class InodeTable: @unchecked Sendable {
         }
     }
 
-    /// The kernel gave back `count` references; with none left the number is dropped.
-    func forget(_ ino: UInt64, count: UInt64) {
-        guard ino != Self.rootIno else { return }
-        lock.withLock {
-            guard var entry = slots[ino] else { return }
+    /// The kernel gave back `count` references; with none left the number is dropped and its
+    /// node returned.
+    @discardableResult
+    func forget(_ ino: UInt64, count: UInt64) -> Node? {
+        guard ino != Self.rootIno else { return nil }
+        return lock.withLock {
+            guard var entry = slots[ino] else { return nil }
             entry.references -= min(count, entry.references)
             guard entry.references == 0 else {
                 slots.update(ino) { $0.references = entry.references }
-                return
+                return nil
             }
             index.remove(InodeNumber.slot(of: ino), hash: entry.hash, in: slots)
             slots.remove(ino)
             if let group = entry.node.group { leave(group, at: Int(entry.groupSlot)) }
+            return entry.node
         }
     }
 

@@ -18,7 +18,10 @@ enum Node: Hashable, Sendable {
     indirect case versionDir(String, String, String, String)
     indirect case latest(String, String, String)
     case package(Int64)
-    case meta(Int64)
+    /// `<PKG>/meta.json` as rendered at the package's modification time `version`. A change
+    /// gives the name a new node, as a file replaced by rename: a reader that has the old one
+    /// open keeps reading the old document, whole, at the size it was shown (`MetaCache`).
+    case meta(Int64, version: Double)
     case state(Int64)
     case original(Int64)
     case byID
@@ -75,7 +78,7 @@ enum Node: Hashable, Sendable {
     /// The package this node shows, if it shows exactly one.
     var packageID: Int64? {
         switch self {
-        case let .package(id), let .meta(id), let .state(id), let .original(id), let .searchLink(_, id): return id
+        case let .package(id), let .meta(id, _), let .state(id), let .original(id), let .searchLink(_, id): return id
         case let .filesDir(id), let .payload(id, _, _), let .inlineFile(id, _): return id
         default: return nil
         }

@@ -49,8 +49,17 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
 
     public func lookup(parent: UInt64, name: String) throws -> Entry {
         guard let parentNode = inodes.node(parent) else { throw FSError.notFound() }
-        guard let child = try mapped({ try resolve(name, in: parentNode) }) else {
+        guard var child = try mapped({ try resolve(name, in: parentNode) }) else {
             throw FSError.notFound("\(name) not found")
+        }
+        if case let .meta(id, resolved) = child {
+            // Its size is its rendering, which may find the package changed since the summary
+            // the name was resolved with: the node shows what was rendered, so its size and
+            // its reads agree.
+            let version = knowsMetaSize(of: id, version: resolved) ? resolved
+                : try mapped { try renderedMetaJSON(id, version: resolved).version }
+            child = .meta(id, version: version)
+            metaCache.lookedUp(id, version: version)
         }
         return try referencedEntry(for: child, parent: parent, name: name)
     }
@@ -62,7 +71,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         do {
             return try entry(for: node, ino: ino)
         } catch {
-            inodes.forget(ino, count: 1)
+            forget(ino, count: 1)
             throw error
         }
     }
@@ -78,7 +87,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     }
 
     public func forget(_ ino: UInt64, count: UInt64) {
-        inodes.forget(ino, count: count)
+        if case let .meta(id, version)? = inodes.forget(ino, count: count) { metaCache.forgetSuperseded(id, version: version) }
     }
 
     public func getattr(_ ino: UInt64) throws -> Entry {

@@ -21,7 +21,7 @@ extension PackageTree {
             a.size = upload.session.size
             a.mtime = upload.session.startedAt.timeIntervalSince1970
             return a
-        case .package(let id), .original(let id), .meta(let id), .state(let id):
+        case .package(let id), .original(let id), .meta(let id, _), .state(let id):
             // The summary has all these need; the full package (JSON columns decoded) is not loaded
             // unless meta.json has to be rendered.
             guard let summary = try summary(id: id) else { throw FSError.notFound("package \(id) is gone") }
@@ -33,9 +33,9 @@ extension PackageTree {
             case .original:
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = summary.size
-            case .meta:
+            case let .meta(_, version):
                 a.mode = UInt32(S_IFREG) | 0o444
-                a.size = Int64(try metaCache.size(for: summary.id, version: summary.modifiedAt) ?? metaJSON(summary).count)
+                a.size = Int64(try metaCache.size(for: id, version: version) ?? metaJSON(id, version: version).count)
             default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
                 a.size = Int64(stateText(summary.state).count)
@@ -161,22 +161,32 @@ extension PackageTree {
         }
     }
 
-    /// Whether meta.json's size is known without rendering it.
-    func knowsMetaSize(of id: Int64) -> Bool {
-        guard let summary = try? summary(id: id) else { return false }
-        return metaCache.size(for: id, version: summary.modifiedAt) != nil
+    /// Whether the size of meta.json at `version` is known without rendering it.
+    func knowsMetaSize(of id: Int64, version: Double) -> Bool {
+        metaCache.size(for: id, version: version) != nil
     }
 
-    /// meta.json; `downloadUrl` is the original file's absolute path through this mount.
-    /// `ls -l`, `stat` and `cat` each need it, so the bytes are kept per package until the
-    /// package changes (its modification time moves).
-    func metaJSON(_ summary: PackageSummary) throws -> [UInt8] {
-        if let cached = metaCache.bytes(for: summary.id, version: summary.modifiedAt) { return cached }
-        guard let package = try repository.catalog.package(id: summary.id) else { throw FSError.notFound() }
-        let path = "\(mountPoint)/\(summary.location.path)/\(package.fileName)"
+    /// meta.json of package `id` at modification time `version`; `downloadUrl` is the original
+    /// file's absolute path through this mount. `ls -l`, `stat` and `cat` each need it, so the
+    /// bytes are kept by version. A version neither kept nor current any more (the package
+    /// changed since and its document was not pinned) gives the current document.
+    func metaJSON(_ id: Int64, version: Double) throws -> [UInt8] {
+        try renderedMetaJSON(id, version: version).bytes
+    }
+
+    /// `metaJSON` and the version it shows: `version`, unless that was neither kept nor current.
+    func renderedMetaJSON(_ id: Int64, version: Double) throws -> (bytes: [UInt8], version: Double) {
+        if let cached = metaCache.bytes(for: id, version: version) { return (cached, version) }
+        // A package's place never changes: a summary of any age has it.
+        guard let location = try summary(id: id)?.location, let package = try repository.catalog.package(id: id) else {
+            throw FSError.notFound()
+        }
+        let path = "\(mountPoint)/\(location.path)/\(package.fileName)"
         let bytes = MetaDocument.render(package, downloadUrl: path)
-        metaCache.store(bytes, for: summary.id, version: summary.modifiedAt)
-        return bytes
+        // Kept under the version the document shows, which a read racing a change may not have asked for.
+        let rendered = package.modifiedAt == Date(timeIntervalSince1970: version) ? version : package.modifiedAt.timeIntervalSince1970
+        metaCache.store(bytes, for: id, version: rendered)
+        return (bytes, rendered)
     }
 
     func stateText(_ state: PackageState) -> [UInt8] {

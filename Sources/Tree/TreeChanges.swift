@@ -109,10 +109,29 @@ extension PackageTree {
         nodes.formUnion(links)
         places += nodes.compactMap { inodes.place(of: $0) } + searchesMatching([package, old].compactMap { $0 })
         for place in places {
+            if !gone, case let .meta(id, version) = place.node {
+                supersede(id, version: version, at: place, now: package, notifier: notifier)
+                continue
+            }
             if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
             if place.node.isDirectory { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
         }
         notifier.invalidateListing(InodeTable.rootIno)
+    }
+
+    /// A meta.json the kernel holds of a package that changed (but is still there) is replaced as
+    /// a file by rename is: its name is dropped so the kernel looks up the new version's inode,
+    /// and the old inode keeps its document for those who opened it, unless that is no longer
+    /// known: then it is invalidated and shows the new one.
+    private func supersede(_ id: Int64, version: Double, at place: InodeTable.Place, now package: Package,
+                           notifier: any KernelCacheNotifier) {
+        // Older only: of two changes told in the other order, the first told finds the later version.
+        guard Date(timeIntervalSince1970: version) < package.modifiedAt else { return }
+        let kept = metaCache.supersede(id, version: version)
+        // The kernel may have forgotten the inode since it was found: then nothing else would.
+        if inodes.existingIno(place.node) == nil { metaCache.forgetSuperseded(id, version: version) }
+        notifier.invalidateEntry(parent: place.parent, name: place.name)
+        if !kept { notifier.invalidateInode(place.ino) }
     }
 }
 

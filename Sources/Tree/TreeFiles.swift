@@ -15,16 +15,17 @@ extension PackageTree {
             let fd = Glibc.open(repository.blobPath(of: package), O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(errno)))") }
             return .cachedReadOnly(handles.add(.blob(fd)), passthroughFD: fd)
-        case .meta(let id):
+        case let .meta(id, version):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
-            // No catalog read here: the kernel serves a warm meta.json from its page cache and
-            // only opens it, so the first read, if any, finds out whether the package is still
-            // there. A change of the package invalidates this inode (its size and pages) before
-            // the change is visible anywhere.
-            let meta = GeneratedFile { [self] in
-                guard let summary = try mapped({ try summary(id: id) }) else { throw FSError.notFound() }
-                return try metaJSON(summary)
+            // Opened through a name the kernel has not dropped yet after a change (a label set on
+            // the package directory, which it holds locked until the reply, drops it just after):
+            // ESTALE, and the kernel looks the name up again and opens the new inode.
+            if metaCache.refusesOpen(id, version: version) {
+                throw FSError(ESTALE, "meta.json of package \(id) changed since it was looked up", routine: true)
             }
+            // No catalog read here: the kernel serves a warm meta.json from its page cache and
+            // only opens it, so the first read, if any, renders it or finds the package gone.
+            let meta = GeneratedFile { [self] in try mapped { try metaJSON(id, version: version) } }
             return .cachedReadOnly(handles.add(.generated(meta)))
         case .state(let id):
             if writing {
@@ -32,7 +33,10 @@ extension PackageTree {
                 return OpenReply(handle: handles.add(.stateWrite(StateWrite(packageID: id, caller: caller))), directIO: true)
             }
             guard let summary = try mapped({ try summary(id: id) }) else { throw FSError.notFound() }
-            return .cachedReadOnly(handles.add(.generated(GeneratedFile(fixed: stateText(summary.state)))))
+            // Direct: `echo corrupt > state` truncates and writes this same inode, and the kernel
+            // sets the size it holds from those, not from pkgfs; a read from its page cache was
+            // cut or padded to it ("availabl").
+            return OpenReply(handle: handles.add(.generated(GeneratedFile(fixed: stateText(summary.state)))), directIO: true, noFlush: true)
         case .inlineFile(let id, let name):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             guard let bytes = try inlineFile(id, named: name) else { throw FSError.notFound() }

@@ -115,7 +115,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
         let (name, node) = loaded.child(index)
         // meta.json's size is its rendering: left to a lookup if a reader wants it (`ls -l`,
         // `cat`), which a `find` never does.
-        if case let .meta(id) = node, !tree.knowsMetaSize(of: id) { return nil }
+        if case let .meta(id, version) = node, !tree.knowsMetaSize(of: id, version: version) { return nil }
         return try? tree.referencedEntry(for: node, parent: directory, name: name)
     }
 }

@@ -30,13 +30,12 @@ extension PackageTree {
             let location = PackageLocation(type: t, os: o, arch: a, version: v, name: name)
             return try catalog.summary(at: location).map { .package($0.id) }
         case let .package(id):
+            guard let summary = try summary(id: id) else { return nil }
             switch name {
-            case "meta.json": return .meta(id)
+            case "meta.json": return .meta(id, version: summary.modifiedAt)
             case "state": return .state(id)
-            default:
-                guard let summary = try summary(id: id) else { return nil }
-                if summary.fileName == name { return .original(id) }
-                return name == "files" && summary.hasPayload ? .filesDir(id) : nil
+            case summary.fileName: return .original(id)
+            default: return name == "files" && summary.hasPayload ? .filesDir(id) : nil
             }
         case .byID:
             return try packageByIDName(name) == nil ? nil : .idLink(name)
@@ -83,7 +82,8 @@ extension PackageTree {
         case let .package(id):
             guard let summary = try summary(id: id) else { return [] }
             let files: [(String, Node)] = summary.fileName != "files" && summary.hasPayload ? [("files", .filesDir(id))] : []
-            return [("meta.json", .meta(id)), ("state", .state(id)), (summary.fileName, .original(id))] + files
+            return [("meta.json", .meta(id, version: summary.modifiedAt)), ("state", .state(id)),
+                    (summary.fileName, .original(id))] + files
         case .search:
             return []
         case let .filesDir(id):

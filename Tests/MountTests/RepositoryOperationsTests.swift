@@ -195,6 +195,44 @@ final class RepositoryOperationsTests: XCTestCase {
         }
     }
 
+    /// meta.json and state change as a file replaced by rename does: a reader that opened one
+    /// reads what it opened, whole and at the size `fstat` gave, while the name shows the change.
+    func testOpenMetaJSONAndStateKeepWhatTheyShowed() throws {
+        let m = try MountedStore.make(self)
+        let dir = upload(m, "snapshot-1.0-1.el7.x86_64.tar.gz")
+        func opened(_ name: String) throws -> (fd: Int32, stat: stat) {
+            let fd = open("\(dir)/\(name)", O_RDONLY)
+            XCTAssertGreaterThanOrEqual(fd, 0, "open \(name): \(String(cString: strerror(errno)))")
+            var st = stat()
+            XCTAssertEqual(fstat(fd, &st), 0)
+            return (fd, st)
+        }
+        func readAll(_ fd: Int32) -> String {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                bytes += buffer[..<n]
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let meta = try opened("meta.json")
+        let state = try opened("state")
+        defer { close(meta.fd); close(state.fd) }
+
+        XCTAssertTrue(m.sh("setfattr -n user.label.release -v candidate \(dir) && echo corrupt > \(dir)/state").ok)
+
+        let oldMeta = readAll(meta.fd)
+        XCTAssertEqual(oldMeta.utf8.count, Int(meta.stat.st_size))
+        let old = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(oldMeta.utf8)) as? [String: Any], oldMeta)
+        XCTAssertEqual(old["packageState"] as? String, "available")
+        XCTAssertEqual(readAll(state.fd), "available\n")
+        XCTAssertEqual(m.sh("jq -r '.packageState, .metadata.labels[0].value' \(dir)/meta.json").stdout, "corrupt\ncandidate\n")
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        XCTAssertNotEqual(m.sh("stat -c %i \(dir)/meta.json").trimmed, String(meta.stat.st_ino))
+    }
+
     func testChangesAreVisibleAtOnceWithCachingOn() throws {
         let m = try MountedStore.make(self)
         let dir = upload(m, "live-1.0-1.el7.x86_64.tar.gz")

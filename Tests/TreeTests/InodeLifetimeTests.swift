@@ -125,7 +125,7 @@ extension InodeTableTests {
         var held: [Int64: Set<UInt64>] = [:]
         for id in Int64(1)...50 {
             held[id] = [table.reference(.package(id), parent: root, name: "p\(id)"),
-                        table.reference(.meta(id), parent: root, name: "meta.json"),
+                        table.reference(.meta(id, version: 1), parent: root, name: "meta.json"),
                         table.reference(.payload(id, path: "/a", type: UInt32(S_IFREG)), parent: root, name: "a"),
                         table.reference(.searchLink("kw", id), parent: root, name: "l\(id)")]
         }
@@ -142,8 +142,8 @@ extension InodeTableTests {
             XCTAssertEqual(Set(table.places(in: .package(id)).map(\.ino)), held[id]!, "package \(id)")
         }
         XCTAssertEqual(table.places(in: .searchKeyword(KeywordMatch.foldedHash(ofASCIIKeyword: "KW")!)).map(\.ino), [search])
-        XCTAssertEqual(table.place(of: .meta(4)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4))!, node: .meta(4)))
-        XCTAssertNil(table.place(of: .meta(999)))
+        XCTAssertEqual(table.place(of: .meta(4, version: 1)), InodeTable.Place(parent: root, name: "meta.json", ino: table.existingIno(.meta(4, version: 1))!, node: .meta(4, version: 1)))
+        XCTAssertNil(table.place(of: .meta(999, version: 1)))
         for ino in held[9]! { table.forget(ino, count: 1) }
         XCTAssertEqual(table.places(in: .package(9)), [])
         XCTAssertEqual(table.places(in: .package(10)).count, 4)

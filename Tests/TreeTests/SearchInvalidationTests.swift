@@ -9,24 +9,6 @@ import XCTest
 /// only those: a host that looked up thousands of keywords made every upload invalidate each
 /// of them (100 uploads took 2.1 s after 3,000 keyword lookups, 0.5 s before).
 final class SearchInvalidationTests: TemporaryRootTestCase {
-    final class RecordingNotifier: KernelCacheNotifier, @unchecked Sendable {
-        private let lock = NSLock()
-        private var listings: [UInt64] = []
-
-        func invalidateEntry(parent: UInt64, name: String) {}
-        func invalidateInode(_ ino: UInt64) {}
-        func invalidateListing(_ ino: UInt64) { lock.withLock { listings.append(ino) } }
-        func waitUntilSent() {}
-
-        /// The directories whose listings were invalidated since the last call.
-        func takeListings() -> Set<UInt64> {
-            lock.withLock {
-                defer { listings = [] }
-                return Set(listings)
-            }
-        }
-    }
-
     func testAChangeInvalidatesTheSearchesItMatchesAndNoOther() throws {
         let tree = PackageTree.forTests(try Repository(root: root))
         let notifier = RecordingNotifier()

@@ -32,3 +32,29 @@ extension PackageTree {
         try flush(entry.attributes.ino, handle: reply.handle, caller: caller)
     }
 }
+
+/// What a tree told the kernel to forget, for tests that check a change drops exactly that.
+final class RecordingNotifier: KernelCacheNotifier, @unchecked Sendable {
+    struct Name: Hashable {
+        let parent: UInt64
+        let name: String
+    }
+
+    // @unchecked: the lists are guarded by `lock`.
+    private let lock = NSLock()
+    private var entries: [Name] = []
+    private var inodes: [UInt64] = []
+    private var listings: [UInt64] = []
+
+    func invalidateEntry(parent: UInt64, name: String) { lock.withLock { entries.append(Name(parent: parent, name: name)) } }
+    func invalidateInode(_ ino: UInt64) { lock.withLock { inodes.append(ino) } }
+    func invalidateListing(_ ino: UInt64) { lock.withLock { listings.append(ino) } }
+    func waitUntilSent() {}
+
+    /// The names invalidated since the last call.
+    func takeEntries() -> Set<Name> { lock.withLock { defer { entries = [] }; return Set(entries) } }
+    /// The inodes (attributes and data) invalidated since the last call.
+    func takeInodes() -> Set<UInt64> { lock.withLock { defer { inodes = [] }; return Set(inodes) } }
+    /// The directories whose listings were invalidated since the last call.
+    func takeListings() -> Set<UInt64> { lock.withLock { defer { listings = [] }; return Set(listings) } }
+}
