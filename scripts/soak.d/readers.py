@@ -76,21 +76,34 @@ def check_package(root, m, who):
 
 
 def read_meta(path, who):
-    for attempt in range(2):
-        try:
-            with open(path, "rb") as h:
-                return json.loads(h.read())
-        except FileNotFoundError:
-            return None  # deleted meanwhile
-        except ValueError as x:
-            # a read that overlaps a change of the same package may be torn (see the README)
-            S.tick(who, "torn-meta")
-            if attempt:
-                S.violation(f"reading {path} twice: {x}")
-        except OSError as x:
-            S.violation(f"reading {path}: {x}")
-            return None
-    return None
+    """meta.json, which reads whole and at the size fstat gives even while its package changes
+    (a change replaces it as a rename would)."""
+    try:
+        with open(path, "rb") as h:
+            size = os.fstat(h.fileno()).st_size
+            data = h.read()
+    except FileNotFoundError:
+        return None  # deleted meanwhile
+    except OSError as x:
+        S.violation(f"reading {path}: {x}")
+        return None
+    if len(data) != size:
+        S.violation(f"{path}: read {len(data)} bytes where fstat says {size}")
+    try:
+        return json.loads(data)
+    except ValueError as x:
+        S.violation(f"{path} is not JSON: {x}")
+        return None
+
+
+STATES = {b"verifying\n", b"available\n", b"corrupt\n", b"incomplete\n"}
+
+
+def read_state(root):
+    """state holds one state word, whole, even while it is being written."""
+    data = seen(root, f"{root}/state", lambda: open(f"{root}/state", "rb").read())
+    if data is not None and data not in STATES:
+        S.violation(f"{root}/state reads {data!r}")
 
 
 NUMERIC = re.compile(r"^\d+(\.\d+)*$")
@@ -139,6 +152,7 @@ def reader(k):
             m = read_meta(os.path.join(root, "meta.json"), who)
             if m is None:
                 continue
+            read_state(root)
             if random.random() < 0.2 and m.get("packageState") == "available":
                 check_package(root, m, who)
             S.tick(who, "meta")
