@@ -50,8 +50,15 @@ final class FuseContext: @unchecked Sendable {
     /// then every directory is opened with keep_cache + cache_readdir, no handle, and a listing
     /// is read by readdir calls alone, kept here by directory between its pages.
     private var opendirless = false
-    /// Each kept listing with when a reader last asked for a page of it (uptime, ns).
-    private var byDirectory: [ListingKey: (listing: any DirectoryListing, usedAt: UInt64)] = [:]
+    /// Each kept listing with when a reader last asked for a page of it (uptime, ns), and what
+    /// its names sent so far take in the kernel's cache.
+    private var byDirectory: [ListingKey: KeptListing] = [:]
+
+    private struct KeptListing {
+        let listing: any DirectoryListing
+        var usedAt: UInt64
+        var cached = CachedListingSize()
+    }
     private var lastListingNumber: UInt32 = 0
     /// Listings kept for directories whose reading stopped midway (`ls | head`).
     private static let keptListings = 16
@@ -85,7 +92,7 @@ final class FuseContext: @unchecked Sendable {
         let listing = try fs.opendir(ino)
         let (number, dropped): (UInt32, [any DirectoryListing]) = lock.withLock {
             lastListingNumber = lastListingNumber == ListingCookie.maxNumber ? 1 : lastListingNumber + 1
-            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = (listing, DispatchTime.now().uptimeNanoseconds)
+            byDirectory[ListingKey(directory: ino, number: lastListingNumber)] = KeptListing(listing: listing, usedAt: DispatchTime.now().uptimeNanoseconds)
             var dropped: [any DirectoryListing] = []
             while byDirectory.count > Self.keptListings, let oldest = byDirectory.min(by: { $0.value.usedAt < $1.value.usedAt }) {
                 dropped.append(oldest.value.listing)
@@ -97,23 +104,32 @@ final class FuseContext: @unchecked Sendable {
         return (listing, ListingCookie(number: number, position: resumed.position))
     }
 
-    /// The kernel read the listing to its end. Returns whether another reader of the directory
-    /// is still paging through a listing of its own (one used in the last `readerPause`).
-    ///
-    /// Then the kernel's cached listing must not be left complete (see `replyListingPage`).
-    func finishedListing(ofDirectory ino: UInt64, number: UInt32) -> Bool {
-        let now = DispatchTime.now().uptimeNanoseconds
-        let (finished, othersReading) = lock.withLock { () -> ((any DirectoryListing)?, Bool) in
-            let finished = byDirectory.removeValue(forKey: ListingKey(directory: ino, number: number))?.listing
-            let others = byDirectory.contains { $0.key.directory == ino && now &- $0.value.usedAt < Self.readerPause }
-            return (finished, others)
+    /// Names of listing `number` of directory `ino` were sent, from `position` on, with these
+    /// lengths in bytes.
+    func sent(ofDirectory ino: UInt64, number: UInt32, from position: Int, nameLengths: [Int]) {
+        lock.withLock {
+            let key = ListingKey(directory: ino, number: number)
+            guard byDirectory[key] != nil else { return }
+            for (i, length) in nameLengths.enumerated() { byDirectory[key]!.cached.add(position: position + i, nameLength: length) }
         }
-        released(finished)
-        return othersReading
     }
 
-    /// A reader that asked for a page of its listing this recently is taken to be still reading.
-    private static let readerPause: UInt64 = 10_000_000_000
+    /// The kernel read listing `number` of directory `ino` to its end: it is not kept any longer.
+    /// Returns whether the kernel's cache of it ends exactly at a page boundary (see
+    /// `replyListingPage`); a listing not followed from its start is counted here.
+    func finishedListing(ofDirectory ino: UInt64, number: UInt32) -> Bool {
+        guard let finished = lock.withLock({ byDirectory.removeValue(forKey: ListingKey(directory: ino, number: number)) }) else {
+            return false
+        }
+        released(finished.listing)
+        let names = finished.listing.count + 2
+        if finished.cached.names == names { return finished.cached.endsOnPageBoundary }
+        var cached = CachedListingSize()
+        for position in 0..<names {
+            cached.add(position: position, nameLength: position < 2 ? position + 1 : finished.listing.entry(at: position - 2).name.utf8.count)
+        }
+        return cached.endsOnPageBoundary
+    }
 
     static func from(_ req: fuse_req_t?) -> FuseContext {
         fromUserdata(fuse_req_userdata(req)!)

@@ -336,7 +336,9 @@ private func replyListingPage(
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
     defer { buffer.deallocate() }
     var used = 0
-    var index = cookie?.position ?? Int(offset)
+    let first = cookie?.position ?? Int(offset)
+    var index = first
+    var nameLengths: [Int] = []
     let end = plus ? min(listing.count + 2, index + maxEntriesWithAttributes) : listing.count + 2
     while index < end {
         let name = index < 2 ? dotEntry(index, ino) : listing.entry(at: index - 2)
@@ -345,16 +347,20 @@ private func replyListingPage(
         if used + needed > size { break }
         used += needed
         index += 1
+        if cookie != nil { nameLengths.append(name.name.utf8.count) }
+    }
+    if let cookie, !nameLengths.isEmpty {
+        ctx.sent(ofDirectory: ino, number: cookie.number, from: first, nameLengths: nameLengths)
     }
     // The end of a listing read without opendir: it is not kept any longer. This empty reply
     // also makes the kernel's cached listing complete, when it was filled from this reader's
-    // pages. A reader still paging through a listing of its own then looks for its next
-    // position among the cached names, where it is not (its offsets carry its listing's
-    // number), and falls back to asking pkgfs; but when the cached names end exactly at a page
-    // boundary, the kernel (fs/fuse/readdir.c, Linux 6.18) takes the end of that page for the
-    // end of the directory, and that reader's listing ends early: 25 of 256 names, for 254
-    // names of up to eight bytes. Dropping the cached pages first sends such a reader back to
-    // pkgfs; the next reader from the start fills the cache again.
+    // pages. A reader paging through a listing of its own, now or after a pause of any length,
+    // then looks for its next position among the cached names, where it is not (its offsets
+    // carry its listing's number), and falls back to asking pkgfs; but when the cached names
+    // end exactly at a page boundary, the kernel (fs/fuse/readdir.c, Linux 6.18) takes the end
+    // of that page for the end of the directory, and that reader's listing ends early: 25 of
+    // 256 names, for 254 names of up to eight bytes. Such a listing's cached pages are dropped
+    // before the kernel can take them as complete: that directory is listed by pkgfs each time.
     if used == 0, let cookie, ctx.finishedListing(ofDirectory: ino, number: cookie.number) {
         ctx.notifier?.dropCachedListing(ino)
     }

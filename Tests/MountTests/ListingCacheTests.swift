@@ -11,6 +11,18 @@ final class ListingCacheTests: XCTestCase {
     /// directory: B saw 25 of 256 entries. Each round adds the 254th name (which also makes the
     /// kernel start its cache anew) and removes it again.
     func testAReaderOfItsOwnListingGetsEveryNameWhenAnotherCompletesTheCachedOne() throws {
+        try readTwice(rounds: 3, pause: 0)
+    }
+
+    /// The same with reader B pausing longer than pkgfs once took a reader to be still reading
+    /// (10 s): the cached listing's end is what matters, not how long ago B read.
+    func testAReaderThatPausesGetsEveryNameWhenAnotherCompletesTheCachedOne() throws {
+        try readTwice(rounds: 1, pause: 11)
+    }
+
+    /// Each round, A and B read their first pages, pause `pause` seconds, then A reads the rest
+    /// of the directory and B the rest of its own listing.
+    func readTwice(rounds: Int, pause: Int) throws {
         let m = try MountedStore.make(self)
         let setup = m.sh("""
             mkdir -p src && for i in $(seq 1 252); do
@@ -20,12 +32,12 @@ final class ListingCacheTests: XCTestCase {
             """)
         XCTAssertEqual(setup.trimmed, "253", "252 versions and latest: " + setup.stderr)
         let dir = "$M/GENERIC_PACKAGE/el8/aarch64"
-        for round in 1...3 {
+        for round in 1...rounds {
             let name = "f\(round)-4.\(round)-1.el8.aarch64.bin"
             let result = m.sh("""
                 echo \(round) > src/\(name) && cp src/\(name) "$M"/incoming/ || exit 1
-                python3 - \(dir) <<'PY'
-                import ctypes, os, sys
+                python3 - \(dir) \(pause) <<'PY'
+                import ctypes, os, sys, time
                 libc = ctypes.CDLL(None, use_errno=True)
                 def getdents(fd):
                     buf = ctypes.create_string_buffer(4096)
@@ -45,6 +57,7 @@ final class ListingCacheTests: XCTestCase {
                 a = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
                 b = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
                 first_a, first_b = getdents(a), getdents(b)
+                time.sleep(int(sys.argv[2]))
                 print(len(rest(a, first_a)), len(rest(b, first_b)))
                 PY
                 rm \(dir)/4.\(round)/\(name.dropLast(4))/\(name)
