@@ -20,6 +20,7 @@ final class MetaCache: @unchecked Sendable {
     private var sizes: BoundedCache<Int64, (version: Double, size: Int)>
     /// Superseded documents the kernel holds, with their bytes if they were still known.
     private var superseded: [Key: [UInt8]?] = [:]
+    private var staleOpens = StaleOpens()
 
     init(documents: Int = 4096, sizes: Int = 1 << 20) {
         self.documents = BoundedCache(capacity: documents)
@@ -62,41 +63,17 @@ final class MetaCache: @unchecked Sendable {
         _ = lock.withLock { superseded.removeValue(forKey: Key(id: id, version: version)) }
     }
 
-    /// Whether an open of meta.json at `version` is refused: a superseded one is (ESTALE: the
-    /// kernel looks the name up again and retries the open once), unless it is the inode the
-    /// kernel just looked up for such a retry, and it changed again in between: refused too, the
-    /// caller would get the error; its own document is as new as the open.
+    /// Whether an open of meta.json at `version` is refused (see `StaleOpens`).
     func refusesOpen(_ id: Int64, version: Double, now: ContinuousClock.Instant = .now) -> Bool {
         lock.withLock {
-            var isRetry = false
-            if var lookup = retryLookups[id], lookup.version == version, now - lookup.at < Self.retryWindow {
-                lookup.opens -= 1
-                retryLookups[id] = lookup.opens > 0 ? lookup : nil
-                isRetry = true
-            }
-            guard superseded[Key(id: id, version: version)] != nil, !isRetry else { return false }
-            if refusedOpens.count >= 256 { refusedOpens = refusedOpens.filter { now - $0.value < Self.retryWindow } }
-            if retryLookups.count >= 256 { retryLookups = retryLookups.filter { now - $0.value.at < Self.retryWindow } }
-            refusedOpens[id] = now
-            return true
+            staleOpens.refuses(id, version: version, superseded: superseded[Key(id: id, version: version)] != nil, now: now)
         }
     }
 
-    /// meta.json of `id` at `version` was looked up: moments after an open of it was refused,
-    /// this is the kernel's retry, and the open that follows is let through.
+    /// meta.json of `id` at `version` was looked up (see `StaleOpens`).
     func lookedUp(_ id: Int64, version: Double, now: ContinuousClock.Instant = .now) {
-        lock.withLock {
-            guard !refusedOpens.isEmpty, let refused = refusedOpens[id], now - refused < Self.retryWindow else { return }
-            let earlier = retryLookups[id].flatMap { $0.version == version ? $0.opens : nil } ?? 0
-            retryLookups[id] = (version, now, earlier + 1)
-        }
+        lock.withLock { staleOpens.lookedUp(id, version: version, now: now) }
     }
-
-    private var refusedOpens: [Int64: ContinuousClock.Instant] = [:]
-    /// Retries looked up and not yet opened, by package.
-    private var retryLookups: [Int64: (version: Double, at: ContinuousClock.Instant, opens: Int)] = [:]
-    /// Both steps of a retry are one system call: a lookup or an open later than this is another.
-    static let retryWindow: Duration = .seconds(1)
 
     /// Superseded documents held (for tests).
     var supersededCount: Int { lock.withLock { superseded.count } }

@@ -14,6 +14,15 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
     let fileName = "obproxy-ce-4.2.0-7.el7.x86_64.bin"
     let packagePath = ["OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64"]
 
+    /// A tree that tells `notifier` what to invalidate, holding one package; its directory's inode.
+    func treeWithPackage() throws -> (PackageTree, RecordingNotifier, UInt64) {
+        let tree = PackageTree.forTests(try Repository(root: root))
+        let notifier = RecordingNotifier()
+        tree.mounted(notifier: notifier)
+        try tree.upload(fileName, Array("payload".utf8))
+        return (tree, notifier, try tree.ino(at: packagePath))
+    }
+
     func read(_ tree: PackageTree, _ ino: UInt64, handle: UInt64) throws -> [UInt8] {
         defer { tree.release(ino, handle: handle) }
         return try tree.read(ino, handle: handle, offset: 0, size: 1 << 20)
@@ -37,11 +46,7 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
     }
 
     func testAChangedPackageKeepsWhatItsOldMetaJSONShowedToThoseWhoOpenedIt() throws {
-        let tree = PackageTree.forTests(try Repository(root: root))
-        let notifier = RecordingNotifier()
-        tree.mounted(notifier: notifier)
-        try tree.upload(fileName, Array("payload".utf8))
-        let pkg = try tree.ino(at: packagePath)
+        let (tree, notifier, pkg) = try treeWithPackage()
         let oldMeta = try tree.lookup(parent: pkg, name: "meta.json").attributes
         let state = try tree.lookup(parent: pkg, name: "state").attributes
         // Opened, not read yet: the reads come after the change, as in the race this replaces.
@@ -92,10 +97,7 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
     /// again in between, refusing that too would reach the caller: it reads the document it
     /// looked up, as new as the open. (The timing rules are `MetaCacheTests`'.)
     func testARetriedOpenThatRacedAnotherChangeReadsWhatItLookedUp() throws {
-        let tree = PackageTree.forTests(try Repository(root: root))
-        tree.mounted(notifier: RecordingNotifier())
-        try tree.upload(fileName, Array("payload".utf8))
-        let pkg = try tree.ino(at: packagePath)
+        let (tree, _, pkg) = try treeWithPackage()
         let first = try tree.lookup(parent: pkg, name: "meta.json").attributes
         try tree.setxattr(pkg, name: "user.label.round", value: Array("1".utf8), caller: owner)
         XCTAssertThrowsError(try tree.open(first.ino, flags: O_RDONLY, caller: owner))
@@ -112,11 +114,7 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
 
     /// A package deleted under an open meta.json: the old inode is dropped, not kept.
     func testADeletedPackagesMetaJSONIsNotKept() throws {
-        let tree = PackageTree.forTests(try Repository(root: root))
-        let notifier = RecordingNotifier()
-        tree.mounted(notifier: notifier)
-        try tree.upload(fileName, Array("payload".utf8))
-        let pkg = try tree.ino(at: packagePath)
+        let (tree, notifier, pkg) = try treeWithPackage()
         let meta = try tree.lookup(parent: pkg, name: "meta.json").attributes
         _ = notifier.takeInodes()
         try tree.unlink(parent: pkg, name: fileName, caller: owner)
