@@ -23,5 +23,10 @@ struct CachedListingSize {
         names += 1
     }
 
+    /// Counts the names from `position` on, with these lengths.
+    mutating func add(from position: Int, nameLengths: [Int]) {
+        for (i, length) in nameLengths.enumerated() { add(position: position + i, nameLength: length) }
+    }
+
     var endsOnPageBoundary: Bool { bytes > 0 && bytes % Self.pageSize == 0 }
 }

@@ -107,11 +107,7 @@ final class FuseContext: @unchecked Sendable {
     /// Names of listing `number` of directory `ino` were sent, from `position` on, with these
     /// lengths in bytes.
     func sent(ofDirectory ino: UInt64, number: UInt32, from position: Int, nameLengths: [Int]) {
-        lock.withLock {
-            let key = ListingKey(directory: ino, number: number)
-            guard byDirectory[key] != nil else { return }
-            for (i, length) in nameLengths.enumerated() { byDirectory[key]!.cached.add(position: position + i, nameLength: length) }
-        }
+        lock.withLock { byDirectory[ListingKey(directory: ino, number: number)]?.cached.add(from: position, nameLengths: nameLengths) }
     }
 
     /// The kernel read listing `number` of directory `ino` to its end: it is not kept any longer.
@@ -125,9 +121,9 @@ final class FuseContext: @unchecked Sendable {
         let names = finished.listing.count + 2
         if finished.cached.names == names { return finished.cached.endsOnPageBoundary }
         var cached = CachedListingSize()
-        for position in 0..<names {
-            cached.add(position: position, nameLength: position < 2 ? position + 1 : finished.listing.entry(at: position - 2).name.utf8.count)
-        }
+        cached.add(from: 0, nameLengths: (0..<names).map { position in
+            (position < 2 ? dotEntry(position, ino) : finished.listing.entry(at: position - 2)).name.utf8.count
+        })
         return cached.endsOnPageBoundary
     }
 

@@ -381,6 +381,6 @@ private func directoryListing(_ ctx: FuseContext, _ ino: fuse_ino_t, _ fi: Unsaf
 
 /// "." (index 0) and ".." (index 1) of directory `ino`; ".." is answered as the root, which the
 /// kernel never uses (it keeps its own parent links).
-private func dotEntry(_ index: Int, _ ino: fuse_ino_t) -> DirectoryEntry {
+func dotEntry(_ index: Int, _ ino: fuse_ino_t) -> DirectoryEntry {
     DirectoryEntry(name: index == 0 ? "." : "..", ino: index == 0 ? ino : 1, mode: UInt32(Glibc.S_IFDIR))
 }

@@ -169,7 +169,7 @@ extension PackageTree {
     /// meta.json of package `id` at modification time `version`; `downloadUrl` is the original
     /// file's absolute path through this mount. `ls -l`, `stat` and `cat` each need it, so the
     /// bytes are kept by version. A version neither kept nor current any more (the package
-    /// changed since and its document was not pinned) gives the current document.
+    /// changed since and its document was no longer cached to be kept) gives the current document.
     func metaJSON(_ id: Int64, version: Double) throws -> [UInt8] {
         try renderedMetaJSON(id, version: version).bytes
     }

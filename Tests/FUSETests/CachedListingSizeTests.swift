@@ -5,7 +5,7 @@ import XCTest
 final class CachedListingSizeTests: XCTestCase {
     func listing(_ lengths: [Int]) -> CachedListingSize {
         var size = CachedListingSize()
-        for (position, length) in ([1, 2] + lengths).enumerated() { size.add(position: position, nameLength: length) }
+        size.add(from: 0, nameLengths: [1, 2] + lengths)
         return size
     }
 
