@@ -38,6 +38,16 @@ public final class FileBytes: ByteReader, @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Up to `count` bytes at `offset` (fewer at the end of the file), retried on EINTR; a
+    /// failed read is `FormatError.io` naming `path`.
+    func readSome(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int64, path: String) throws -> Int {
+        while true {
+            let n = pread(fd, buffer, count, off_t(offset))
+            if n >= 0 { return n }
+            if errno != EINTR { throw FormatError.io(path: path, errno: errno) }
+        }
+    }
+
     public func read(at offset: Int, length: Int) throws -> [UInt8] {
         guard offset >= 0, length >= 0, offset <= count, length <= count - offset else {
             throw FormatError.truncated(needed: offset &+ length, available: count)
@@ -45,12 +55,8 @@ public final class FileBytes: ByteReader, @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: length)
         var done = 0
         while done < length {
-            let n = out.withUnsafeMutableBytes { buf in
-                pread(fd, buf.baseAddress! + done, length - done, off_t(offset + done))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FormatError.io(path: "fd \(fd)", errno: errno)
+            let n = try out.withUnsafeMutableBytes { buf in
+                try readSome(into: buf.baseAddress! + done, count: length - done, at: Int64(offset + done), path: "fd \(fd)")
             }
             if n == 0 { throw FormatError.truncated(needed: offset + length, available: offset + done) }
             done += n

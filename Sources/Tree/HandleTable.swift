@@ -1,5 +1,6 @@
 import Foundation
 import PkgfsFUSE
+import PkgfsFormats
 import PkgfsStore
 
 /// What an open file handle refers to.
@@ -139,6 +140,16 @@ final class HandleTable: @unchecked Sendable {
                 uploadsByName.removeValue(forKey: upload.name)
             }
             return file
+        }
+    }
+
+    /// The entry of an open payload file (`files/<path>` of package `packageID`), if any.
+    func openPayloadEntry(packageID: Int64, path: String) -> PayloadEntry? {
+        lock.withLock {
+            for case let .payload(stream) in open.values where stream.packageID == packageID && stream.entry.path == path {
+                return stream.entry
+            }
+            return nil
         }
     }
 

@@ -14,6 +14,7 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
     let handles = HandleTable()
     let metaCache = MetaCache()
     let summaries = SummaryMemo()
+    let deletedPackages = DeletedPackages()
     let searches = SearchMemo()
     let linkMemo = LinkMemo()
     /// Open payload readers (`files/`), a few packages' worth, so cursors survive between reads.

@@ -23,22 +23,26 @@ extension PackageTree {
             return a
         case .package(let id), .original(let id), .meta(let id, _), .state(let id):
             // The summary has all these need; the full package (JSON columns decoded) is not loaded
-            // unless meta.json has to be rendered.
-            guard let summary = try summary(id: id) else { throw FSError.notFound("package \(id) is gone") }
-            a.mtime = summary.createdAt
+            // unless meta.json has to be rendered. A file of a deleted package is asked about
+            // only by one who holds it open, and shows what it showed.
+            let shown: DeletedPackages.Shown
+            if let summary = try summary(id: id) { shown = DeletedPackages.Shown(summary) }
+            else if !node.isDirectory, let deleted = deletedPackages.shown(id) { shown = deleted }
+            else { throw FSError.notFound("package \(id) is gone") }
+            a.mtime = shown.createdAt
             switch node {
             case .package:
                 a.mode = UInt32(S_IFDIR) | 0o755 | shared
                 a.nlink = 2
             case .original:
                 a.mode = UInt32(S_IFREG) | 0o444
-                a.size = summary.size
+                a.size = shown.size
             case let .meta(_, version):
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = Int64(try metaCache.size(for: id, version: version) ?? metaJSON(id, version: version).count)
             default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
-                a.size = Int64(stateText(summary.state).count)
+                a.size = Int64(stateText(shown.state).count)
             }
             return a
         case .filesDir, .payload:

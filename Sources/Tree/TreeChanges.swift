@@ -92,6 +92,8 @@ extension PackageTree {
             [.receipt(name), .idLink(name), .sha1Link(name), .sha256Link(name)]
         }
         let locations = Set([location ?? PackageLocation(of: package)] + [old.map(PackageLocation.init(of:))].compactMap { $0 })
+        let deleted = [location != nil ? package : nil, old].compactMap { $0 }
+        deleted.forEach(deletedPackages.deleted)
         summaries.forget(ids)
         linkMemo.forget(packages: ids, links: links, targets: locations.map { .latest($0.type, $0.os, $0.arch) }, gone: gone)
         listingClock.tick()
@@ -109,8 +111,8 @@ extension PackageTree {
         nodes.formUnion(links)
         places += nodes.compactMap { inodes.place(of: $0) } + searchesMatching([package, old].compactMap { $0 })
         for place in places {
-            if !gone, case let .meta(id, version) = place.node {
-                supersede(id, version: version, at: place, now: package, notifier: notifier)
+            if case let .meta(id, version) = place.node {
+                supersede(id, version: version, at: place, now: deleted.contains { $0.id == id } ? nil : package, notifier: notifier)
                 continue
             }
             if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
@@ -119,14 +121,15 @@ extension PackageTree {
         notifier.invalidateListing(InodeTable.rootIno)
     }
 
-    /// A meta.json the kernel holds of a package that changed (but is still there) is replaced as
-    /// a file by rename is: its name is dropped so the kernel looks up the new version's inode,
-    /// and the old inode keeps its document for those who opened it, unless that is no longer
-    /// known: then it is invalidated and shows the new one.
-    private func supersede(_ id: Int64, version: Double, at place: InodeTable.Place, now package: Package,
+    /// A meta.json the kernel holds of a package that changed is replaced as a file by rename is,
+    /// and one of a package that went (`package` nil) as a file removed: its name is dropped (the
+    /// kernel looks up the new version's inode, or finds none), and the old inode keeps its
+    /// document for those who opened it, unless that is no longer known: then it is invalidated
+    /// and shows the new one, or none.
+    private func supersede(_ id: Int64, version: Double, at place: InodeTable.Place, now package: Package?,
                            notifier: any KernelCacheNotifier) {
         // Older only: of two changes told in the other order, the first told finds the later version.
-        guard Date(timeIntervalSince1970: version) < package.modifiedAt else { return }
+        if let package, Date(timeIntervalSince1970: version) >= package.modifiedAt { return }
         let kept = metaCache.supersede(id, version: version)
         // The kernel may have forgotten the inode since it was found: then nothing else would.
         if inodes.existingIno(place.node) == nil { metaCache.forgetSuperseded(id, version: version) }

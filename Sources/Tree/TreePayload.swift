@@ -39,7 +39,9 @@ extension PackageTree {
             a.nlink = 2
             a.mtime = summary.createdAt
         case let .payload(id, path, _):
-            guard let entry = try repository.catalog.payloadEntry(packageID: id, path: path) else {
+            // A deleted package's file is asked about only by one who holds it open.
+            guard let entry = try repository.catalog.payloadEntry(packageID: id, path: path)
+                    ?? handles.openPayloadEntry(packageID: id, path: path) else {
                 throw FSError.notFound("files/\(path) of package \(id) is gone")
             }
             a.mode = Self.fileType(of: entry) | entry.permissions

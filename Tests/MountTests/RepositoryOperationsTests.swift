@@ -200,37 +200,59 @@ final class RepositoryOperationsTests: XCTestCase {
     func testOpenMetaJSONAndStateKeepWhatTheyShowed() throws {
         let m = try MountedStore.make(self)
         let dir = upload(m, "snapshot-1.0-1.el7.x86_64.tar.gz")
-        func opened(_ name: String) throws -> (fd: Int32, stat: stat) {
-            let fd = open("\(dir)/\(name)", O_RDONLY)
-            XCTAssertGreaterThanOrEqual(fd, 0, "open \(name): \(String(cString: strerror(errno)))")
-            var st = stat()
-            XCTAssertEqual(fstat(fd, &st), 0)
-            return (fd, st)
-        }
-        func readAll(_ fd: Int32) -> String {
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(fd, &buffer, buffer.count)
-                if n <= 0 { break }
-                bytes += buffer[..<n]
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-        let meta = try opened("meta.json")
-        let state = try opened("state")
+        let meta = opened("\(dir)/meta.json")
+        let state = opened("\(dir)/state")
         defer { close(meta.fd); close(state.fd) }
 
         XCTAssertTrue(m.sh("setfattr -n user.label.release -v candidate \(dir) && echo corrupt > \(dir)/state").ok)
 
-        let oldMeta = readAll(meta.fd)
+        let oldMeta = String(decoding: readAll(meta.fd), as: UTF8.self)
         XCTAssertEqual(oldMeta.utf8.count, Int(meta.stat.st_size))
         let old = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(oldMeta.utf8)) as? [String: Any], oldMeta)
         XCTAssertEqual(old["packageState"] as? String, "available")
-        XCTAssertEqual(readAll(state.fd), "available\n")
+        XCTAssertEqual(String(decoding: readAll(state.fd), as: UTF8.self), "available\n")
         XCTAssertEqual(m.sh("jq -r '.packageState, .metadata.labels[0].value' \(dir)/meta.json").stdout, "corrupt\ncandidate\n")
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
         XCTAssertNotEqual(m.sh("stat -c %i \(dir)/meta.json").trimmed, String(meta.stat.st_ino))
+    }
+
+    /// A package deleted while its files are open: as files removed on disk, each descriptor
+    /// still `fstat`s and reads what it opened, whole, until closed; then its bytes are freed.
+    func testFilesOpenWhenTheirPackageIsDeletedReadOnWhole() throws {
+        let m = try MountedStore.make(self)
+        let source = "\(m.root)/payload/big.bin"
+        Shell.run("mkdir -p \(m.root)/payload && head -c 3000000 /dev/urandom > \(source)")
+        let name = "opened-1.0-1.el7.x86_64.tar.gz"
+        let dir = upload(m, name, content: source)
+        let paths = ["original": "\(dir)/\(name)", "meta": "\(dir)/meta.json", "state": "\(dir)/state",
+                     "payload": "\(dir)/files\(source)"]
+        // Each read a little first: the payload's reader is then open, meta.json rendered.
+        let files = paths.mapValues { path in
+            let file = opened(path)
+            var first = [UInt8](repeating: 0, count: 4)
+            XCTAssertEqual(pread(file.fd, &first, first.count, 0), first.count, path)
+            return file
+        }
+        defer { files.values.forEach { close($0.fd) } }
+        XCTAssertTrue(m.sh("rmdir \(dir)").ok)
+        XCTAssertFalse(m.sh("test -e \(dir)").ok, "the package is gone by name at once")
+
+        var read: [String: [UInt8]] = [:]
+        for (what, file) in files {
+            var st = stat()
+            XCTAssertEqual(fstat(file.fd, &st), 0, "fstat of the open \(what): \(String(cString: strerror(errno)))")
+            XCTAssertEqual(st.st_size, file.stat.st_size, what)
+            XCTAssertEqual(st.st_ino, file.stat.st_ino, what)
+            read[what] = readAll(file.fd, from: 0)
+            XCTAssertEqual(read[what]?.count, Int(file.stat.st_size), "\(what) reads whole")
+        }
+        let contents = { (path: String) in [UInt8](FileManager.default.contents(atPath: path) ?? Data()) }
+        XCTAssertTrue(read["payload"] == contents(source), "files/ reads the payload's bytes")
+        XCTAssertTrue(read["original"] == contents("\(m.root)/src/\(name)"), "the original reads the uploaded bytes")
+        let meta = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(read["meta"] ?? [])) as? [String: Any])
+        XCTAssertEqual(meta["fileName"] as? String, name)
+        XCTAssertEqual(read["state"], Array("available\n".utf8))
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "0", "the blob left the store; its space goes with the last close")
     }
 
     func testChangesAreVisibleAtOnceWithCachingOn() throws {
@@ -252,5 +274,27 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertEqual(m.sh("ls $M/GENERIC_PACKAGE/el7/x86_64").stdout, "1.0\n1.1\nlatest\n")
         XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el7/x86_64/latest").trimmed, "1.1")
         XCTAssertEqual(m.sh("ls $M/search/live | wc -l").trimmed, "2")
+    }
+
+    /// `path` opened for reading, and what `fstat` said of it then.
+    func opened(_ path: String) -> (fd: Int32, stat: stat) {
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0, "open \(path): \(String(cString: strerror(errno)))")
+        var st = stat()
+        XCTAssertEqual(fstat(fd, &st), 0, path)
+        return (fd, st)
+    }
+
+    /// What `fd` reads from `offset` (its own position if nil) to its end.
+    func readAll(_ fd: Int32, from offset: off_t? = nil) -> [UInt8] {
+        if let offset { lseek(fd, offset, SEEK_SET) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            bytes += buffer[..<n]
+        }
+        return bytes
     }
 }

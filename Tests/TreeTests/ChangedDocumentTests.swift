@@ -112,15 +112,30 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
         }
     }
 
-    /// A package deleted under an open meta.json: the old inode is dropped, not kept.
-    func testADeletedPackagesMetaJSONIsNotKept() throws {
+    /// A package deleted under open files: as files removed on disk, each still reads and shows
+    /// what it was opened on, until the kernel forgets it; its names are gone.
+    func testADeletedPackagesOpenFilesShowWhatTheyShowed() throws {
         let (tree, notifier, pkg) = try treeWithPackage()
-        let meta = try tree.lookup(parent: pkg, name: "meta.json").attributes
-        _ = notifier.takeInodes()
-        try tree.unlink(parent: pkg, name: fileName, caller: owner)
-        XCTAssertTrue(notifier.takeInodes().contains(meta.ino))
-        XCTAssertEqual(tree.metaCache.supersededCount, 0)
+        let files = try ["meta.json", "state", fileName].map { try tree.lookup(parent: pkg, name: $0).attributes }
+        let opened = try files.map { try tree.open($0.ino, flags: O_RDONLY, caller: owner) }
+        _ = (notifier.takeEntries(), notifier.takeInodes())
+
+        try tree.rmdir(parent: try tree.ino(at: Array(packagePath.dropLast())), name: packagePath.last!, caller: owner)
         XCTAssertThrowsError(try tree.lookup(parent: pkg, name: "meta.json"))
+        XCTAssertTrue(Set(["meta.json", "state", fileName]).isSubset(of: notifier.takeEntries().map(\.name)), "the names are dropped")
+        XCTAssertFalse(notifier.takeInodes().contains(files[0].ino), "meta.json's pages and size stay right")
+        XCTAssertEqual(tree.metaCache.supersededCount, 1)
+
+        for (file, open) in zip(files, opened) {
+            XCTAssertEqual(try tree.getattr(file.ino).attributes.size, file.size)
+            XCTAssertEqual(try read(tree, file.ino, handle: open.handle).count, Int(file.size))
+        }
+        XCTAssertThrowsError(try tree.getattr(pkg), "the directory is gone")
+        XCTAssertThrowsError(try tree.open(files[0].ino, flags: O_RDONLY, caller: owner), "a new open looks the name up") { error in
+            XCTAssertEqual((error as? FSError)?.errno, ESTALE)
+        }
+        tree.forget(files[0].ino, count: 1)
+        XCTAssertEqual(tree.metaCache.supersededCount, 0, "forgotten by the kernel, the document goes")
     }
 }
 

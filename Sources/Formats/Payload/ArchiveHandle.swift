@@ -15,17 +15,20 @@ final class ArchiveHandle {
 
     enum Reads { case cpio, tar, zip }
 
-    /// Opens `length` bytes of `path` from `start` (the whole file by default). `threadedXZ`: an
-    /// xz stream there is decoded by `ThreadedXZSource` (a block per CPU) rather than by libarchive.
-    init(path: String, start: Int64 = 0, length: Int64? = nil,
-         format: String, reads: Reads, rpm: Bool = false, threadedXZ: Bool = false) throws {
+    /// Opens the file at `path` whole.
+    convenience init(path: String, format: String, reads: Reads) throws {
+        try self.init(file: FileRange(path: path), format: format, reads: reads)
+    }
+
+    /// Opens `file`, a range of an open file. `threadedXZ`: an xz stream there is decoded by
+    /// `ThreadedXZSource` (a block per CPU) rather than by libarchive.
+    init(file: FileRange, format: String, reads: Reads, rpm: Bool = false, threadedXZ: Bool = false) throws {
         guard let a = archive_read_new() else {
             throw FormatError.invalid(format: format, reason: "libarchive could not allocate a reader")
         }
         ArchiveHandle.configure(a, reads: reads, rpm: rpm)
         let src: any ArchiveSource
         do {
-            let file = try FileRange(path: path, start: start, length: length)
             src = threadedXZ && file.starts(with: ThreadedXZSource.magic)
                 ? try ThreadedXZSource(file, format: format)
                 : FileRangeSource(file)

@@ -91,29 +91,30 @@ extension ArchiveSource {
     func readToEnd() throws {}
 }
 
-/// A byte range of an open file, checked against the file's size, read with `pread`.
+/// A byte range of an open file, checked against the file's size, read with `pread`. Ranges
+/// made from one `FileBytes` share its descriptor, so they read on after the file is unlinked.
 final class FileRange {
     let path: String
     let start: Int64
     let length: Int64
-    private let fd: Int32
+    private let file: FileBytes
 
     /// `length` nil: to the end of the file.
-    init(path: String, start: Int64 = 0, length: Int64? = nil) throws {
-        let (fd, fileSize) = try openForReading(path)
+    convenience init(path: String, start: Int64 = 0, length: Int64? = nil) throws {
+        try self.init(file: FileBytes(path: path), path: path, start: start, length: length)
+    }
+
+    /// A range of `file`, opened from `path` (named in errors).
+    init(file: FileBytes, path: String, start: Int64 = 0, length: Int64? = nil) throws {
+        let fileSize = Int64(file.count)
         let len = length ?? (fileSize - start)
         guard start >= 0, len >= 0, start <= fileSize, len <= fileSize - start else {
-            close(fd)
             throw FormatError.truncated(needed: Int(start &+ len), available: Int(fileSize))
         }
         self.path = path
-        self.fd = fd
+        self.file = file
         self.start = start
         self.length = len
-    }
-
-    deinit {
-        close(fd)
     }
 
     /// Up to `count` bytes from `position` of the range (0 at its end); a failed read is
@@ -121,11 +122,7 @@ final class FileRange {
     func read(into buffer: UnsafeMutableRawPointer, count: Int, at position: Int64) throws -> Int {
         let want = Int(max(0, min(Int64(count), length - position)))
         if want == 0 { return 0 }
-        while true {
-            let n = pread(fd, buffer, want, off_t(start + position))
-            if n >= 0 { return n }
-            if errno != EINTR { throw FormatError.io(path: path, errno: errno) }
-        }
+        return try file.readSome(into: buffer, count: want, at: start + position, path: path)
     }
 
     /// Whether the range begins with `prefix`.

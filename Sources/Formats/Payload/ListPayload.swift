@@ -12,13 +12,18 @@
 /// - `.io` when the file cannot be read; `.badMagic`/`.truncated` for a broken .deb.
 public func listPayload(path: String, container: PayloadContainer,
                         limits: PayloadLimits = .default) throws -> [PayloadEntry] {
-    try listPayload(path: path, container: container, limits: limits, stoppingAt: nil) ?? []
+    try listPayload(PayloadLocation(path: path, container: container), limits: limits)
+}
+
+/// `listPayload` of a location already open.
+func listPayload(_ location: PayloadLocation, limits: PayloadLimits = .default) throws -> [PayloadEntry] {
+    try listPayload(location, limits: limits, stoppingAt: nil) ?? []
 }
 
 /// A tar's listing, or nil as soon as a root `package.json` (a file or a hard link) turns
 /// up: one pass that tells a bundle (SPEC §5) from a plain tar, and lists the plain one.
 public func listTarUnlessBundle(path: String, limits: PayloadLimits = .default) throws -> [PayloadEntry]? {
-    try listPayload(path: path, container: .tar, limits: limits, stoppingAt: { header, normalized in
+    try listPayload(PayloadLocation(path: path, container: .tar), limits: limits, stoppingAt: { header, normalized in
         normalized == BundleLayout.manifestPath && (header.hardlink != nil || header.fileType == PayloadHeader.regular)
     })
 }
@@ -41,9 +46,8 @@ public func payloadStarts(path: String, container: PayloadContainer, as listing:
 }
 
 /// nil when `stop` says so for a header (given with its normalized path).
-private func listPayload(path: String, container: PayloadContainer, limits: PayloadLimits,
+private func listPayload(_ location: PayloadLocation, limits: PayloadLimits,
                          stoppingAt stop: ((PayloadHeader, String?) -> Bool)?) throws -> [PayloadEntry]? {
-    let location = try PayloadLocation(path: path, container: container)
     let archive = try location.open(wholePass: true)
     var builder = PayloadTreeBuilder(format: location.format, limits: limits)
     var index = 0

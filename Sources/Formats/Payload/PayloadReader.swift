@@ -16,8 +16,9 @@ import Foundation
 /// streams cannot go backwards: a read before every cached cursor opens the archive again
 /// and decompresses from the start. A cursor is used by one read at a time (it is taken out
 /// of the cache while in use); concurrent reads of one entry each get their own. Each open
-/// cursor holds a file descriptor and the decompressor's state (an xz dictionary can be
-/// tens of MiB), so `maxCursors` bounds memory; `closeCursors()` releases them.
+/// cursor holds the decompressor's state (an xz dictionary can be tens of MiB), so
+/// `maxCursors` bounds memory; `closeCursors()` releases them. The file is opened once, when
+/// the reader is made: its cursors share that descriptor, and read on if the file is unlinked.
 ///
 /// **Limits.** An entry that yields more bytes than its declared `size` is a
 /// decompression bomb (or a lie): the read stops with `FormatError.limitExceeded`. One
@@ -115,7 +116,7 @@ public final class PayloadReader: @unchecked Sendable {
     private func archiveEntry(at path: String) -> PayloadEntry? {
         listingLock.lock(); defer { listingLock.unlock() }
         if archiveListing == nil {
-            let entries = (try? listPayload(path: self.path, container: container)) ?? []
+            let entries = (try? listPayload(location)) ?? []
             archiveListing = Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { $1 })
             lock.withLock { stats.relistings += 1 }
         }
