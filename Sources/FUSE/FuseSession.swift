@@ -194,6 +194,10 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         route(needingLockOf: nil) { self.sendInodeInvalidation(ino) }
     }
 
+    func invalidateAttributes(_ ino: UInt64) {
+        route(needingLockOf: nil) { self.sendInodeInvalidation(ino, attributesOnly: true) }
+    }
+
     /// The kernel fills a directory's cached listing from the READDIR replies of whichever
     /// reader is at its end, and records the mtime it had when the filling began. A reply
     /// read from the catalog before a commit but taken in after that commit's invalidation
@@ -239,8 +243,9 @@ final class Notifier: KernelCacheNotifier, @unchecked Sendable {
         return done.wait(timeout: .now() + limit) == .success
     }
 
-    private func sendInodeInvalidation(_ ino: UInt64) {
-        let rc = fuse_lowlevel_notify_inval_inode(session, ino, 0, 0)
+    /// A negative offset tells the kernel to keep the cached pages.
+    private func sendInodeInvalidation(_ ino: UInt64, attributesOnly: Bool = false) {
+        let rc = fuse_lowlevel_notify_inval_inode(session, ino, attributesOnly ? -1 : 0, 0)
         if rc != 0 && rc != -ENOENT { logger.debug("inval_inode \(ino): \(rc)") }
     }
 

@@ -47,6 +47,8 @@ public protocol KernelCacheNotifier: Sendable {
     func invalidateEntry(parent: UInt64, name: String)
     /// Forget the attributes and cached data of `ino`.
     func invalidateInode(_ ino: UInt64)
+    /// Forget the attributes of `ino`, keeping its cached data.
+    func invalidateAttributes(_ ino: UInt64)
     /// Forget the attributes and cached listing of directory `ino`, whose names changed,
     /// including a listing being cached right now from a reply read before the change.
     func invalidateListing(_ ino: UInt64)

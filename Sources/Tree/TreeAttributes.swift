@@ -27,7 +27,7 @@ extension PackageTree {
             // only by one who holds it open, and shows what it showed.
             let shown: DeletedPackages.Shown
             if let summary = try summary(id: id) { shown = DeletedPackages.Shown(summary) }
-            else if !node.isDirectory, let deleted = deletedPackages.shown(id) { shown = deleted }
+            else if !node.isDirectory, let deleted = deletedPackages.shown(id) { shown = deleted; a.nlink = 0 }
             else { throw FSError.notFound("package \(id) is gone") }
             a.mtime = shown.createdAt
             switch node {

@@ -135,6 +135,8 @@ extension PackageTree {
         if inodes.existingIno(place.node) == nil { metaCache.forgetSuperseded(id, version: version) }
         notifier.invalidateEntry(parent: place.parent, name: place.name)
         if !kept { notifier.invalidateInode(place.ino) }
+        // Removed, it has no name left: `fstat` shows no link (`tail -F` tells a removal by that).
+        else if package == nil { notifier.invalidateAttributes(place.ino) }
     }
 }
 

@@ -40,12 +40,12 @@ extension PackageTree {
             a.mtime = summary.createdAt
         case let .payload(id, path, _):
             // A deleted package's file is asked about only by one who holds it open.
-            guard let entry = try repository.catalog.payloadEntry(packageID: id, path: path)
-                    ?? handles.openPayloadEntry(packageID: id, path: path) else {
+            let listed = try repository.catalog.payloadEntry(packageID: id, path: path)
+            guard let entry = listed ?? handles.openPayloadEntry(packageID: id, path: path) else {
                 throw FSError.notFound("files/\(path) of package \(id) is gone")
             }
             a.mode = Self.fileType(of: entry) | entry.permissions
-            a.nlink = entry.kind == .directory ? 2 : 1
+            a.nlink = listed == nil ? 0 : entry.kind == .directory ? 2 : 1
             a.mtime = Double(entry.mtime)
             switch entry.kind {
             case .file, .hardlink: a.size = entry.size

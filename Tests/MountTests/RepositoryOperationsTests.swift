@@ -243,6 +243,7 @@ final class RepositoryOperationsTests: XCTestCase {
             XCTAssertEqual(fstat(file.fd, &st), 0, "fstat of the open \(what): \(String(cString: strerror(errno)))")
             XCTAssertEqual(st.st_size, file.stat.st_size, what)
             XCTAssertEqual(st.st_ino, file.stat.st_ino, what)
+            XCTAssertEqual(st.st_nlink, 0, "\(what) has no name left (`tail -F` tells a removed file by this)")
             read[what] = readAll(file.fd, from: 0)
             XCTAssertEqual(read[what]?.count, Int(file.stat.st_size), "\(what) reads whole")
         }

@@ -124,10 +124,12 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
         XCTAssertThrowsError(try tree.lookup(parent: pkg, name: "meta.json"))
         XCTAssertTrue(Set(["meta.json", "state", fileName]).isSubset(of: notifier.takeEntries().map(\.name)), "the names are dropped")
         XCTAssertFalse(notifier.takeInodes().contains(files[0].ino), "meta.json's pages and size stay right")
+        XCTAssertEqual(notifier.takeAttributes(), [files[0].ino], "its link count does not")
         XCTAssertEqual(tree.metaCache.supersededCount, 1)
 
         for (file, open) in zip(files, opened) {
             XCTAssertEqual(try tree.getattr(file.ino).attributes.size, file.size)
+            XCTAssertEqual(try tree.getattr(file.ino).attributes.nlink, 0)
             XCTAssertEqual(try read(tree, file.ino, handle: open.handle).count, Int(file.size))
         }
         XCTAssertThrowsError(try tree.getattr(pkg), "the directory is gone")

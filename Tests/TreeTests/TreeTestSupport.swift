@@ -44,10 +44,12 @@ final class RecordingNotifier: KernelCacheNotifier, @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [Name] = []
     private var inodes: [UInt64] = []
+    private var attributes: [UInt64] = []
     private var listings: [UInt64] = []
 
     func invalidateEntry(parent: UInt64, name: String) { lock.withLock { entries.append(Name(parent: parent, name: name)) } }
     func invalidateInode(_ ino: UInt64) { lock.withLock { inodes.append(ino) } }
+    func invalidateAttributes(_ ino: UInt64) { lock.withLock { attributes.append(ino) } }
     func invalidateListing(_ ino: UInt64) { lock.withLock { listings.append(ino) } }
     func waitUntilSent() {}
 
@@ -55,6 +57,8 @@ final class RecordingNotifier: KernelCacheNotifier, @unchecked Sendable {
     func takeEntries() -> Set<Name> { lock.withLock { defer { entries = [] }; return Set(entries) } }
     /// The inodes (attributes and data) invalidated since the last call.
     func takeInodes() -> Set<UInt64> { lock.withLock { defer { inodes = [] }; return Set(inodes) } }
+    /// The inodes whose attributes alone were invalidated since the last call.
+    func takeAttributes() -> Set<UInt64> { lock.withLock { defer { attributes = [] }; return Set(attributes) } }
     /// The directories whose listings were invalidated since the last call.
     func takeListings() -> Set<UInt64> { lock.withLock { defer { listings = [] }; return Set(listings) } }
 }
