@@ -9,32 +9,33 @@ import PkgfsStore
 /// kernel still holds can ask (`attributes(of:)` falls back to this where the catalog has nothing).
 final class DeletedPackages: @unchecked Sendable {
     // @unchecked: `packages` is guarded by `lock`.
-    struct Shown {
-        let createdAt: Double
-        let size: Int64
-        let state: PackageState
-
-        init(_ summary: PackageSummary) {
-            (createdAt, size, state) = (summary.createdAt, summary.size, summary.state)
-        }
-
-        init(_ package: Package) {
-            (createdAt, size, state) = (package.createdAt.timeIntervalSince1970, package.size, package.state)
-        }
-    }
-
     private let lock = NSLock()
-    private var packages: BoundedCache<Int64, Shown>
+    private var packages: BoundedCache<Int64, PackageFileFacts>
 
     init(capacity: Int = 4096) {
         packages = BoundedCache(capacity: capacity)
     }
 
     func deleted(_ package: Package) {
-        lock.withLock { packages.set(package.id, Shown(package)) }
+        lock.withLock { packages.set(package.id, PackageFileFacts(package)) }
     }
 
-    func shown(_ id: Int64) -> Shown? {
+    func facts(_ id: Int64) -> PackageFileFacts? {
         lock.withLock { packages.get(id) }
+    }
+}
+
+/// What a package's own files (the original, meta.json, state) show of it besides their content.
+struct PackageFileFacts {
+    let createdAt: Double
+    let size: Int64
+    let state: PackageState
+
+    init(_ summary: PackageSummary) {
+        (createdAt, size, state) = (summary.createdAt, summary.size, summary.state)
+    }
+
+    init(_ package: Package) {
+        (createdAt, size, state) = (package.createdAt.timeIntervalSince1970, package.size, package.state)
     }
 }

@@ -25,24 +25,24 @@ extension PackageTree {
             // The summary has all these need; the full package (JSON columns decoded) is not loaded
             // unless meta.json has to be rendered. A file of a deleted package is asked about
             // only by one who holds it open, and shows what it showed.
-            let shown: DeletedPackages.Shown
-            if let summary = try summary(id: id) { shown = DeletedPackages.Shown(summary) }
-            else if !node.isDirectory, let deleted = deletedPackages.shown(id) { shown = deleted; a.nlink = 0 }
+            let facts: PackageFileFacts
+            if let summary = try summary(id: id) { facts = PackageFileFacts(summary) }
+            else if !node.isDirectory, let deleted = deletedPackages.facts(id) { facts = deleted; a.nlink = 0 }
             else { throw FSError.notFound("package \(id) is gone") }
-            a.mtime = shown.createdAt
+            a.mtime = facts.createdAt
             switch node {
             case .package:
                 a.mode = UInt32(S_IFDIR) | 0o755 | shared
                 a.nlink = 2
             case .original:
                 a.mode = UInt32(S_IFREG) | 0o444
-                a.size = shown.size
+                a.size = facts.size
             case let .meta(_, version):
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = Int64(try metaCache.size(for: id, version: version) ?? metaJSON(id, version: version).count)
             default:
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
-                a.size = Int64(stateText(shown.state).count)
+                a.size = Int64(stateText(facts.state).count)
             }
             return a
         case .filesDir, .payload:
