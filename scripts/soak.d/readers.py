@@ -12,27 +12,37 @@ import time
 import shared as S
 
 
-def seen(root, what, read):
-    """read(), or None when it fails: a name missing counts as a violation only while the
-    package directory `root` is still there (it may have been deleted meanwhile)."""
+def holds(root, package_id):
+    """Whether the package directory `root` still holds package `package_id`: it may have been
+    deleted meanwhile, or replaced (a corrupt package by a good upload of its name), when the
+    names under the directory a walk went into are gone with it."""
+    try:
+        return os.getxattr(root, "user.pkgfs.id") == str(package_id).encode()
+    except OSError:
+        return False
+
+
+def seen(root, package_id, what, read):
+    """read(), or None when it fails: a name missing counts as a violation only while `root`
+    still holds package `package_id`."""
     try:
         return read()
     except FileNotFoundError:
-        if os.path.exists(root):
+        if holds(root, package_id):
             S.violation(f"{what} missing")
     except OSError as x:
         S.violation(f"{what}: {x}")
     return None
 
 
-def compare_files(root, expected):
+def compare_files(root, package_id, expected):
     """files/ under root holds each expected path with its bytes or link target."""
     for path, want in expected.items():
         p = f"{root}/files/{path}"
-        got = seen(root, p, lambda: ("link", os.readlink(p)) if isinstance(want, tuple) else open(p, "rb").read())
+        got = seen(root, package_id, p, lambda: ("link", os.readlink(p)) if isinstance(want, tuple) else open(p, "rb").read())
         if got is None:
             return
-        if got != want:
+        if got != want and holds(root, package_id):
             S.violation(f"{p}: {len(got)} bytes differ from the package's {len(want)}")
 
 
@@ -47,10 +57,10 @@ def check_links(root, m):
     upload of the soak has bytes of its own, so the digest link has one package to name)."""
     here = os.path.realpath(root)
     for link in (f"by-id/{m['id']}", f"by-id/{m['uuid']}", f"by-sha256/{m['sha256']}"):
-        there = seen(root, f"{link} of {root}", lambda: os.path.realpath(f"{S.MNT}/{link}", strict=True))
+        there = seen(root, m["id"], f"{link} of {root}", lambda: os.path.realpath(f"{S.MNT}/{link}", strict=True))
         if there is None:
             continue
-        if there != here and os.path.exists(root):
+        if there != here and holds(root, m["id"]):
             S.violation(f"{link} leads to {there}, not {here}")
 
 
@@ -71,7 +81,7 @@ def check_package(root, m, who):
     if expected is None and m.get("format") == "archive":
         expected = archive_members(data)
     if expected is not None:
-        compare_files(root, expected)
+        compare_files(root, m["id"], expected)
         S.tick(who, "payload-" + m.get("format", "?"))
 
 
@@ -99,9 +109,9 @@ def read_meta(path, who):
 STATES = {b"verifying\n", b"available\n", b"corrupt\n", b"incomplete\n"}
 
 
-def read_state(root):
+def read_state(root, package_id):
     """state holds one state word, whole, even while it is being written."""
-    data = seen(root, f"{root}/state", lambda: open(f"{root}/state", "rb").read())
+    data = seen(root, package_id, f"{root}/state", lambda: open(f"{root}/state", "rb").read())
     if data is not None and data not in STATES:
         S.violation(f"{root}/state reads {data!r}")
 
@@ -138,12 +148,20 @@ def check_latest(arch_dir):
             S.violation(f"{arch_dir}: versions out of order: {versions[:10]}")
 
 
+# A walk of the whole tree outlasts a soak once it holds thousands of packages: each walk goes
+# its own random way and gives up after this long, so every part of the tree (each type,
+# by-*/, search/) is visited again and again.
+WALK_SECONDS = 15
+
+
 def reader(k):
     who = f"reader{k}"
     while not S.stop.is_set():
+        started = time.time()
         for root, dirs, files in os.walk(S.MNT):
-            if S.stop.is_set():
+            if S.stop.is_set() or time.time() - started > WALK_SECONDS:
                 break
+            random.shuffle(dirs)
             S.progress[who] = time.time()
             if "latest" in dirs:
                 check_latest(root)
@@ -152,7 +170,7 @@ def reader(k):
             m = read_meta(os.path.join(root, "meta.json"), who)
             if m is None:
                 continue
-            read_state(root)
+            read_state(root, m["id"])
             if random.random() < 0.2 and m.get("packageState") == "available":
                 check_package(root, m, who)
             S.tick(who, "meta")
