@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PkgfsFormats
 import PkgfsModel
 
 /// What registering an upload did.
@@ -82,14 +83,44 @@ extension Catalog {
         try update(id: id, by: user, at: date) { $0.labels = JSONText.encode(labels) }
     }
 
+    /// A re-verification (`available` written) the bytes failed: the package takes `state` (no
+    /// transition rule: it stays or becomes what its bytes are) and `details` say why.
+    func failedVerification(id: Int64, state: PackageState, details: [StateDetail], by user: String) throws -> Package {
+        try update(id: id, by: user) { record in
+            record.state = state.rawValue
+            record.stateDetails = JSONText.encode(details)
+        }
+    }
+
+    /// A re-verification the bytes passed: `available`, no details, and the format data and
+    /// payload listing it made, the listing only where none is recorded.
+    func passedVerification(id: Int64, formatDetails: String?, payload: [PayloadEntry]?, container: PayloadContainer?,
+                            by user: String) throws -> Package {
+        try update(id: id, by: user) { record, db in
+            record.state = PackageState.available.rawValue
+            record.stateDetails = JSONText.encode([StateDetail]())
+            if let formatDetails { record.formatDetails = formatDetails }
+            let listed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM payload WHERE packageId = ?)"),
+                                           arguments: [id]) ?? false
+            if !listed {
+                try recordPayload(payload, container: container, packageID: id, db)
+            }
+        }
+    }
+
     /// Changes one package row in one transaction and stamps who changed it and when.
     private func update(id: Int64, by user: String, at date: Date = Date(),
                         _ change: (inout PackageRecord) throws -> Void) throws -> Package {
+        try update(id: id, by: user, at: date) { record, _ in try change(&record) }
+    }
+
+    private func update(id: Int64, by user: String, at date: Date = Date(),
+                        _ change: (inout PackageRecord, Database) throws -> Void) throws -> Package {
         try exclusive { db in
             guard var record = try PackageRecord.fetchOne(db, key: id) else {
                 throw StoreError.notFound("no package with id \(id)")
             }
-            try change(&record)
+            try change(&record, db)
             // Strictly later, so whatever is cached by modification time is renewed.
             record.modifiedAt = max(date.timeIntervalSince1970, record.modifiedAt.nextUp)
             record.modifiedBy = user

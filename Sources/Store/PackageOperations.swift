@@ -5,8 +5,8 @@ import PkgfsModel
 
 /// Changes to registered packages: state transitions, labels, deletion.
 extension Repository {
-    /// Applies an Astra transition. Moving to `available` re-hashes the stored bytes first;
-    /// a mismatch leaves the package `corrupt` and throws `.verificationFailed`.
+    /// Applies an Astra transition. Moving to `available` verifies the stored bytes again first
+    /// (`reverified`).
     public func transition(id: Int64, to target: PackageState, by user: String) throws -> Package {
         guard let package = try catalog.package(id: id) else { throw StoreError.notFound("no package with id \(id)") }
         // `verifying` ends when pkgfs's own verification of the upload does (Ingest.swift);
@@ -17,24 +17,12 @@ extension Repository {
         guard package.state.canTransition(to: target) else {
             throw StoreError.invalid("\(package.fileName): transition \(package.state.rawValue) → \(target.rawValue) is not allowed; from \(package.state.rawValue) only \(package.state.allowedTargets.map(\.rawValue).joined(separator: ", "))")
         }
-        if target == .available {
-            let actual = try sha256OfFile(blobPath(of: package))
-            if actual != package.sha256 {
-                let detail = StateDetail(type: "digest", title: "Stored bytes do not match",
-                                         detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")
-                if package.state == .corrupt {
-                    _ = try catalog.setStateDetails(id: id, package.stateDetails + [detail], by: user)
-                } else {
-                    _ = try catalog.transition(id: id, to: .corrupt, details: package.stateDetails + [detail], by: user)
-                }
-                logger.error("\(package.fileName): \(detail.detail)")
-                throw StoreError.verificationFailed(detail.detail)
-            }
-            return try catalog.transition(id: id, to: .available, details: [], by: user)
-        }
+        if target == .available { return try reverified(package, by: user) }
         let detail = StateDetail(type: "manual", title: "Marked \(target.rawValue)",
                                  detail: "\(user) set the state to \(target.rawValue)")
-        return try catalog.transition(id: id, to: target, details: package.stateDetails + [detail], by: user)
+        let changed = try catalog.transition(id: id, to: target, details: package.stateDetails + [detail], by: user)
+        logger.info("\(user) set \(package.fileName) id=\(id) \(package.state.rawValue) → \(target.rawValue)")
+        return changed
     }
 
     /// Deletes a package and frees its bytes when no other package shares them.

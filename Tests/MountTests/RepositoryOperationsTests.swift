@@ -179,6 +179,11 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertFalse(m.sh("cp bad/fixme-1.0-1.el7.x86_64.tar.gz $M/incoming/").ok)
         let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/fixme-1.0-1.el7.x86_64"
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        let forced = m.sh("echo available > \(dir)/state")
+        XCTAssertFalse(forced.ok, "bytes that fail verification do not become available by a word")
+        XCTAssertTrue(forced.stderr.contains("Input/output error"), forced.stderr)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+        XCTAssertTrue(m.log.contains("fail verification: it stays corrupt"), "the refusal is logged")
         let sha1 = m.sh("sha1sum bad/fixme-1.0-1.el7.x86_64.tar.gz | cut -c1-40").trimmed
         let sha256 = m.sh("sha256sum bad/fixme-1.0-1.el7.x86_64.tar.gz | cut -c1-64").trimmed
         let oldLinks = ["$M/by-sha1/\(sha1)", "$M/by-sha256/\(sha256)"]

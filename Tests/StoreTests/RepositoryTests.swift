@@ -201,6 +201,28 @@ final class RepositoryTests: TemporaryRootTestCase {
         XCTAssertEqual(try repo.transition(id: p.id, to: .available, by: "tester").state, .available)
     }
 
+    /// `available` is written only over bytes that verify as an upload's do: a fake RPM stays
+    /// corrupt, with what is wrong, and the writer gets the error.
+    func testAvailableIsWrittenOnlyOverBytesThatVerify() throws {
+        let repo = try Repository(root: root)
+        let fake = try upload(repo, "g-1.0-1.el7.x86_64.rpm", bytesOf(6, count: 100)).package
+        XCTAssertEqual(fake.state, .corrupt)
+        XCTAssertThrowsError(try repo.transition(id: fake.id, to: .available, by: "tester")) { error in
+            guard case StoreError.verificationFailed(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("stays corrupt"), message)
+        }
+        let after = try XCTUnwrap(try repo.catalog.package(id: fake.id))
+        XCTAssertEqual(after.state, .corrupt)
+        XCTAssertEqual(after.stateDetails.map(\.type), fake.stateDetails.map(\.type), "the analysis's own findings")
+        XCTAssertEqual(after.modifiedBy, "tester")
+
+        let good = try upload(repo, "h-1.0.bin", bytesOf(7, count: 100)).package
+        XCTAssertEqual(try repo.transition(id: good.id, to: .corrupt, by: "tester").stateDetails.count, 1)
+        let back = try repo.transition(id: good.id, to: .available, by: "tester")
+        XCTAssertEqual(back.state, .available)
+        XCTAssertEqual(back.stateDetails, [], "verified again, nothing is wrong")
+    }
+
     func testEmptyAndUnknownContent() throws {
         let repo = try Repository(root: root)
         let empty = try upload(repo, "f-1.0-1.el7.x86_64.rpm", []).package

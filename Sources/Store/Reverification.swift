@@ -1,0 +1,51 @@
+import Foundation
+import PkgfsFormats
+import PkgfsModel
+
+/// `available` written to a package's state (SPEC §4: "re-verifies the stored bytes first").
+extension Repository {
+    /// Checks the stored bytes as an upload's are checked: their SHA-256 against the catalog, then
+    /// the whole analysis (format, digests inside the package, payload, a bundle's images). Bytes
+    /// that pass make the package `available`, with the format data and payload listing the
+    /// analysis made where the package has none (it failed at upload under an older pkgfs).
+    /// Bytes that fail leave it in the failure state, with what is wrong as its details, and
+    /// throw `.verificationFailed`: a truncated upload never becomes available by a word.
+    func reverified(_ package: Package, by user: String) throws -> Package {
+        let path = blobPath(of: package)
+        let actual = try sha256OfFile(path)
+        var analysis: Analysis?
+        var problems: [StateDetail]
+        var failureState = PackageState.corrupt
+        if actual != package.sha256 {
+            problems = [StateDetail(type: "digest", title: "Stored bytes do not match",
+                                    detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")]
+        } else {
+            let fresh = analyzer.analyze(path: path, fileName: package.fileName, size: package.size)
+            problems = fresh.problems
+            failureState = fresh.failureState
+            if problems.isEmpty, let moved = Self.identityChange(of: package, in: fresh) {
+                problems.append(StateDetail(type: "identity", title: "The bytes now read as another package",
+                                            detail: "\(package.fileName) is filed as \(moved.filed), its bytes now read as \(moved.read); delete it and upload it again"))
+            }
+            analysis = fresh
+        }
+        guard problems.isEmpty, let analysis else {
+            let state = package.state == failureState || package.state.canTransition(to: failureState) ? failureState : .corrupt
+            _ = try catalog.failedVerification(id: package.id, state: state, details: problems, by: user)
+            let summary = problems.map(\.detail).joined(separator: "; ")
+            logger.error("\(user) set \(package.fileName) id=\(package.id) available, but its bytes fail verification: it stays \(state.rawValue): \(summary)")
+            throw StoreError.verificationFailed("\(package.fileName) stays \(state.rawValue): \(summary)")
+        }
+        let verified = try catalog.passedVerification(id: package.id, formatDetails: analysis.formatDetailsJSON,
+                                                      payload: analysis.payload, container: analysis.payloadContainer, by: user)
+        logger.info("\(user) set \(package.fileName) id=\(package.id) \(package.state.rawValue) → available (bytes verified again)")
+        return verified
+    }
+
+    /// What the analysis reads the bytes as, where that is not where the package is filed.
+    private static func identityChange(of package: Package, in analysis: Analysis) -> (filed: String, read: String)? {
+        let filed = [package.format.rawValue, package.name, package.version, package.operatingSystem, package.architecture]
+        let read = [analysis.format.rawValue, analysis.name, analysis.version, analysis.operatingSystem, analysis.architecture]
+        return filed == read ? nil : (filed.joined(separator: " "), read.joined(separator: " "))
+    }
+}
