@@ -148,6 +148,13 @@ public final class Catalog: Sendable {
         migrator.registerMigration("v5: search by distinct terms and covering indexes") { db in
             try SearchSchema.replaceTrigramIndex(db)
         }
+        migrator.registerMigration("v6: RPM epochs in version order") { db in
+            // Version directories are ordered by their packages' epoch too; with it in the
+            // index, still no package row is read.
+            try db.create(index: "package_version_format_epoch", on: "package",
+                          columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format", "epoch"])
+            try db.drop(index: "package_version_format")
+        }
         return migrator
     }
 

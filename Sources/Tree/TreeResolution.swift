@@ -119,11 +119,17 @@ extension PackageTree {
         }
     }
 
-    /// Version directories of an arch directory, lowest first by the format's own ordering.
+    /// Version directories of an arch directory, lowest first by the format's own ordering
+    /// (an RPM's epoch first: 1:1.5 is newer than 10.0).
     func sortedVersions(type: String, os: String, arch: String) throws -> [String] {
         try repository.catalog.versions(type: type, os: os, arch: arch)
-            .sorted { VersionOrder.compare($0.version, $1.version, scheme: $0.format.versionScheme) < 0 }
-            .map(\.version)
+            .map { directory -> (name: String, ordered: String, scheme: VersionScheme) in
+                let scheme = directory.format.versionScheme
+                let epoch = scheme == .rpm ? directory.epoch.map { "\($0):" } ?? "" : ""
+                return (directory.version, epoch + directory.version, scheme)
+            }
+            .sorted { VersionOrder.compare($0.ordered, $1.ordered, scheme: $0.scheme) < 0 }
+            .map(\.name)
     }
 
     func packageByIDName(_ name: String) throws -> PackageSummary? {

@@ -107,6 +107,25 @@ final class FormatsMetaTests: XCTestCase {
         }
     }
 
+    /// An RPM's epoch is not in its version directory's name but orders it (SPEC §1): 1:1.5 is
+    /// newer than 10.0, so it is listed last and `latest` leads to it.
+    func testAnRPMsEpochOrdersItsVersionDirectory() throws {
+        let m = try MountedStore.make(self)
+        let tree = m.root + "/tree"
+        try PayloadFixtures.makeTree(tree, bigBytes: 10)
+        for (epoch, version) in [(nil, "10.0"), (1, "1.5"), (nil, "2.0")] as [(Int?, String)] {
+            var options = PayloadFixtures.RPMOptions()
+            options.name = "verord"
+            options.epoch = epoch
+            options.version = version
+            options.release = "1.el9"
+            let rpm = try PayloadFixtures.rpm(options, tree: tree, in: m.root)
+            XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/").ok, m.log)
+        }
+        XCTAssertEqual(m.sh("ls -U $M/GENERIC_PACKAGE/el9/x86_64").stdout, "2.0\n10.0\n1.5\nlatest\n", "listed in version order")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "1.5")
+    }
+
     func testDebMetaMatchesDpkgDebFields() throws {
         let m = try MountedStore.make(self)
         let tree = m.root + "/tree"

@@ -209,22 +209,22 @@ final class CatalogUpgradeTests: TemporaryRootTestCase {
         do {
             let fresh = try Catalog(path: path, upgrading: { heard.append($0) })
             XCTAssertEqual(heard, [], "a new catalog is not an upgrade")
-            // A catalog from before the indexes of v4.
+            // A catalog from before the indexes of v4 and the epochs of v6.
             try fresh.pool.write { db in
                 try db.execute(sql: "DROP INDEX package_verifying")
-                try db.execute(sql: "DROP INDEX package_version_format")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%'")
+                try db.execute(sql: "DROP INDEX package_version_format_epoch")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier LIKE 'v4:%' OR identifier LIKE 'v6:%'")
             }
         }
         let upgraded = try Catalog(path: path, upgrading: { heard.append($0) })
         XCTAssertEqual(heard.count, 1)
-        XCTAssertTrue(heard.first?.contains("v4: indexes for the first requests after a mount") == true, "\(heard)")
+        XCTAssertTrue(heard.first?.contains("v4: indexes for the first requests after a mount; v6: RPM epochs in version order") == true, "\(heard)")
         let indexes = try upgraded.read { db in
             try String.fetchAll(db, sql: """
-                SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN ('package_verifying', 'package_version_format')
+                SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'package_ver%'
                 ORDER BY name
                 """)
         }
-        XCTAssertEqual(indexes, ["package_verifying", "package_version_format"])
+        XCTAssertEqual(indexes, ["package_verifying", "package_version_format_epoch"])
     }
 }
