@@ -12,7 +12,7 @@ enum Daemon {
         let pid = try spawn(executable, arguments, logPath: logPath)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if MountTable.fsType(at: mountPoint) == "fuse.pkgfs" { return }
+            if MountTable.fsType(at: mountPoint) == MountTable.pkgfsType { return }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw CLIError("pkgfs could not mount \(mountPoint):\n" + logTail(logPath, from: logStart))

@@ -116,10 +116,16 @@ struct MountCommand: ParsableCommand {
         case .notADirectory:
             throw CLIError("\(path) is not a directory")
         case .stale:
+            let type = MountTable.fsType(at: path) ?? "unknown"
+            guard type == MountTable.pkgfsType else {
+                throw CLIError("\(path) is a \(type) mount whose process died; it is not pkgfs's to clear (fusermount3 -u \(path))")
+            }
             FileHandle.standardError.write(Data("pkgfs: \(path) is a stale mount of a process that died (Transport endpoint is not connected); clearing it\n".utf8))
             try Unmounter.unmount(path, lazy: true)
-        case .mounted(let type):
+        case .mounted(let type) where type == MountTable.pkgfsType:
             throw CLIError("\(path) is already mounted (\(type)); run `pkgfs unmount \(path)` first")
+        case .mounted(let type):
+            throw CLIError("\(path) is already mounted (\(type)); choose another mount point")
         }
     }
 

@@ -17,6 +17,11 @@ struct UnmountCommand: ParsableCommand {
         let path = MountTable.canonical(mountPoint)
         switch MountPointStatus.check(path) {
         case .mounted, .stale:
+            // Only pkgfs's own: run as root, fusermount3 would unmount any filesystem named.
+            let type = MountTable.fsType(at: path) ?? "unknown"
+            guard type == MountTable.pkgfsType else {
+                throw CLIError("\(path) is a \(type) mount, not pkgfs; nothing was unmounted")
+            }
             try Unmounter.unmount(path, lazy: lazy)
             print("pkgfs: unmounted \(path)")
         default:

@@ -32,6 +32,9 @@ public enum MountPointStatus: Equatable, Sendable {
 
 /// Reads /proc/self/mountinfo.
 public enum MountTable {
+    /// The type of a pkgfs mount in the mount table.
+    public static let pkgfsType = "fuse.pkgfs"
+
     /// The filesystem type mounted exactly at `path`, if any (e.g. `fuse.pkgfs`).
     public static func fsType(at path: String) -> String? {
         let target = canonical(path)

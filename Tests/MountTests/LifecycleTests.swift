@@ -40,6 +40,25 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(notMounted.stderr.contains("is not mounted"), notMounted.stderr)
         let help = m.pkgfs("--help")
         for word in ["mount", "unmount", "check"] { XCTAssertTrue(help.stdout.contains(word), help.stdout) }
+        let typo = m.pkgfs("check --store \(m.root)/no-such-store")
+        XCTAssertFalse(typo.ok)
+        XCTAssertTrue(typo.stderr.contains("no store at"), typo.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(m.root)/no-such-store"), "a check creates no store")
+    }
+
+    /// Run as root, fusermount3 unmounts whatever it is given: pkgfs only touches its own mounts.
+    func testOtherFilesystemsAreNeitherUnmountedNorMountedOver() throws {
+        let m = try MountedStore.make(self)
+        let other = "\(m.root)/tmpfs"
+        XCTAssertTrue(Shell.run("mkdir -p \(other) && mount -t tmpfs pkgfs-test \(other)").ok)
+        defer { Shell.run("umount \(other)") }
+        let unmount = m.pkgfs("unmount \(other)")
+        XCTAssertFalse(unmount.ok)
+        XCTAssertTrue(unmount.stderr.contains("is a tmpfs mount, not pkgfs; nothing was unmounted"), unmount.stderr)
+        XCTAssertTrue(Shell.run("mountpoint -q \(other)").ok, "the tmpfs is still mounted")
+        let mount = m.pkgfs("mount --store \(m.root)/s4 \(other)")
+        XCTAssertFalse(mount.ok)
+        XCTAssertTrue(mount.stderr.contains("already mounted (tmpfs); choose another mount point"), mount.stderr)
     }
 
     func testCheckCommandVerifiesTheStore() throws {
