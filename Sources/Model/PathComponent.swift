@@ -3,6 +3,13 @@
 public enum PathComponent {
     public static let unknown = "unknown"
 
+    /// `safe`, and a name the tree itself uses at that level (`reserved`) gets a leading `_`:
+    /// a version named `latest` or a type named `incoming` must not hide the tree's own.
+    public static func safe(_ value: String?, reserved: Set<String>) -> String {
+        let out = safe(value)
+        return reserved.contains(out) ? "_" + out : out
+    }
+
     public static func safe(_ value: String?) -> String {
         guard let value, !value.isEmpty else { return unknown }
         // Scalar by scalar: "/" followed by a combining mark is one Character, which a

@@ -19,10 +19,16 @@ public struct PackageLocation: Sendable, Hashable {
     /// Where `package` is filed: its fields made safe path components. A package whose name is
     /// taken by another file is filed under its file name instead (`Repository.register`).
     public init(of package: Package) {
-        self.init(type: PathComponent.safe(package.type), os: PathComponent.safe(package.operatingSystem),
-                  arch: PathComponent.safe(package.architecture), version: PathComponent.safe(package.version),
+        self.init(type: PathComponent.safe(package.type, reserved: Self.rootNames),
+                  os: PathComponent.safe(package.operatingSystem),
+                  arch: PathComponent.safe(package.architecture),
+                  version: PathComponent.safe(package.version, reserved: [Self.latestName]),
                   name: PathComponent.safe(package.directoryName))
     }
+
+    /// The tree's own names beside the type directories, and beside the version directories.
+    public static let rootNames: Set<String> = ["incoming", "by-id", "by-sha1", "by-sha256", "search"]
+    public static let latestName = "latest"
 
     /// Relative path from the mount root.
     public var path: String { "\(type)/\(os)/\(arch)/\(version)/\(name)" }

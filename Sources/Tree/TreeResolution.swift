@@ -24,7 +24,7 @@ extension PackageTree {
         case let .osDir(t, o):
             return try catalog.hasPackages(under: [t, o, name]) ? .archDir(t, o, name) : nil
         case let .archDir(t, o, a):
-            if name == "latest" { return .latest(t, o, a) }
+            if name == PackageLocation.latestName { return .latest(t, o, a) }
             return try catalog.hasPackages(under: [t, o, a, name]) ? .versionDir(t, o, a, name) : nil
         case let .versionDir(t, o, a, v):
             let location = PackageLocation(type: t, os: o, arch: a, version: v, name: name)
@@ -76,7 +76,7 @@ extension PackageTree {
             return try catalog.architectures(type: t, os: o).map { ($0, .archDir(t, o, $0)) }
         case let .archDir(t, o, a):
             let versions = try sortedVersions(type: t, os: o, arch: a)
-            return versions.map { ($0, .versionDir(t, o, a, $0)) } + [("latest", .latest(t, o, a))]
+            return versions.map { ($0, .versionDir(t, o, a, $0)) } + [(PackageLocation.latestName, .latest(t, o, a))]
         case let .versionDir(t, o, a, v):
             return try remembered { try catalog.packages(type: t, os: o, arch: a, version: v) }.map { ($0.location.name, .package($0.id)) }
         case let .package(id):

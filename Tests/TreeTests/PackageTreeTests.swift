@@ -47,6 +47,27 @@ final class PackageTreeTests: TemporaryRootTestCase {
         }
     }
 
+    /// A type or version named like the tree's own names (a type rule saying `incoming`, a deb
+    /// named `x_latest_amd64.deb`) is filed with a leading `_`, so the drop box and `latest`
+    /// stay what they are and the package stays reachable.
+    func testPackagesNamedLikeTheTreesOwnNamesDoNotHideThem() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try #"{"rules": [{"pattern": "evil*", "type": "incoming"}], "fallback": "GENERIC_PACKAGE"}"#
+            .write(toFile: root + "/type-rules.json", atomically: true, encoding: .utf8)
+        let tree = try makeTree()
+        XCTAssertEqual(Set(try names(tree, InodeTable.rootIno)), PackageLocation.rootNames, "the reserved names are the root's own")
+        try upload(tree, "evil-1.0-1.el7.x86_64.bin", Array("x".utf8))
+        XCTAssertThrowsError(try upload(tree, "lv_latest_amd64.deb", Array("not a deb".utf8)), "corrupt, filed even so")
+        XCTAssertEqual(try names(tree, InodeTable.rootIno), ["incoming", "by-id", "by-sha1", "by-sha256", "search", "GENERIC_PACKAGE", "_incoming"])
+        XCTAssertEqual(try tree.readlink(try path(tree, "incoming", "evil-1.0-1.el7.x86_64.bin")), "../_incoming/el7/x86_64/1.0/evil-1.0-1.el7.x86_64")
+        let arch = try path(tree, "GENERIC_PACKAGE", "unknown", "amd64")
+        XCTAssertEqual(try names(tree, arch), ["_latest", "latest"])
+        XCTAssertEqual(try tree.readlink(try path(tree, "GENERIC_PACKAGE", "unknown", "amd64", "latest")), "_latest")
+        XCTAssertNoThrow(try path(tree, "GENERIC_PACKAGE", "unknown", "amd64", "_latest", "lv_latest_amd64", "meta.json"))
+        try upload(tree, "after-1.0.bin", Array("y".utf8))
+        XCTAssertNoThrow(try path(tree, "incoming", "after-1.0.bin"), "the drop box still takes uploads")
+    }
+
     /// The request loop lists these without a hand-over: only directories whose names do not
     /// grow with the catalog.
     func testOnlyDirectoriesOfFewNamesListQuickly() throws {
