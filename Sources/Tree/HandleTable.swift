@@ -49,12 +49,16 @@ final class Upload: @unchecked Sendable {
     // @unchecked: `outcome` is guarded by `lock`; the rest is immutable.
     let name: String
     let session: UploadSession
+    /// Who writes it: the file shows as theirs until it is registered, so what `cp -p` and
+    /// `tar x` do to their own new file (times, mode) is theirs to do.
+    let writer: Caller
     private let lock = NSLock()
     private var outcome: Result<Void, FSError>?
 
-    init(name: String, session: UploadSession) {
+    init(name: String, session: UploadSession, writer: Caller) {
         self.name = name
         self.session = session
+        self.writer = writer
     }
 
     var isFinished: Bool { lock.withLock { outcome != nil } }

@@ -20,6 +20,7 @@ extension PackageTree {
             a.mode = UInt32(S_IFREG) | 0o644 | shared
             a.size = upload.session.size
             a.mtime = upload.session.startedAt.timeIntervalSince1970
+            (a.uid, a.gid) = (upload.writer.uid, upload.writer.gid)
             return a
         case .package(let id), .original(let id), .meta(let id, _), .state(let id):
             // The summary has all these need; the full package (JSON columns decoded) is not loaded

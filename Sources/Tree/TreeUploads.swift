@@ -19,7 +19,7 @@ extension PackageTree {
             throw FSError(EBUSY, "\(name) is being uploaded right now")
         }
         let session = try mapped { try repository.beginUpload(fileName: name, uploader: AccessPolicy.userName(caller.uid)) }
-        let upload = Upload(name: name, session: session)
+        let upload = Upload(name: name, session: session, writer: caller)
         let handle = handles.add(.upload(upload))
         var entry = try referencedEntry(for: .upload(handle), parent: parent, name: name)
         // Not cached: once closed the name becomes the receipt link, a different inode.
@@ -55,7 +55,7 @@ extension PackageTree {
             // still empty, so `touch incoming/x` still fails here and ends `corrupt`.
             if !upload.isFinished && upload.session.size == 0 {
                 throw FSError(EIO, "\(upload.name): no bytes written yet; "
-                                   + "an empty upload is registered as corrupt when its last descriptor closes")
+                                   + "an empty upload is registered as corrupt when its last descriptor closes", routine: true)
             }
             try finish(upload, caller: caller).get()
         case .stateWrite(let write)?:
@@ -67,11 +67,14 @@ extension PackageTree {
 
     public func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry {
         guard let node = inodes.node(ino) else { throw FSError.notFound() }
-        if changes.ownerChange { throw FSError(EPERM, "owners are fixed") }
         switch node {
         case .upload(let h):
             guard let upload = handles.upload(h) else { throw FSError.notFound() }
             if let size = changes.size { try mapped { try upload.session.truncate(to: size) } }
+            // Times, mode and owner (`cp -a`, `tar x` as root) are answered, not applied: the
+            // package's are facts. The kernel lets only the writer or root ask.
+        case _ where changes.ownerChange:
+            throw FSError(EPERM, "owners are fixed")
         case .state:
             // `echo x > state` truncates first; the word written is applied on close.
             if let h = handle, case .stateWrite(let write)? = handles.get(h), changes.size == 0 { write.truncate() }

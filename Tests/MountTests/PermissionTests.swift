@@ -63,4 +63,27 @@ final class PermissionTests: XCTestCase {
         XCTAssertTrue(run(as: Self.manager, m, "rm \(dir)/perm-1.0-1.el7.x86_64.tar.gz").ok)
         XCTAssertFalse(m.sh("test -e \(dir)").ok)
     }
+
+    /// `cp -p`, `cp -a` and `tar x` set times, mode and owner on the file they write: on an upload
+    /// that is answered (the writer's own new file), not refused, so they succeed.
+    func testCopiesThatPreserveAttributesUpload() throws {
+        try ensureAccounts()
+        let m = try MountedStore.make(self, extra: "--group \(Self.group)")
+        Shell.run("chmod 755 \(m.root) && mkdir -p \(m.root)/src && chmod 755 \(m.root)/src")
+        for version in ["1", "2", "3"] {
+            Shell.run("tar czf \(m.root)/src/keep-\(version).0-1.el7.x86_64.tar.gz -C /etc hostname")
+        }
+        Shell.run("chmod 644 \(m.root)/src/* && tar cf \(m.root)/bundle.tar -C \(m.root)/src keep-3.0-1.el7.x86_64.tar.gz")
+        let byManager = run(as: Self.manager, m, "cp -p \(m.root)/src/keep-1.0-1.el7.x86_64.tar.gz \(m.mountPoint)/incoming/")
+        XCTAssertTrue(byManager.ok, "cp -p by a manager: \(byManager.stderr)")
+        let byRoot = m.sh("cp -a src/keep-2.0-1.el7.x86_64.tar.gz $M/incoming/")
+        XCTAssertTrue(byRoot.ok, "cp -a by root with a manager group: \(byRoot.stderr)")
+        let untar = m.sh("tar xf bundle.tar -C $M/incoming/")
+        XCTAssertTrue(untar.ok, "tar x: \(untar.stderr)")
+        XCTAssertTrue(m.sh("cat src/keep-1.0-1.el7.x86_64.tar.gz > $M/incoming/keep-4.0-1.el7.x86_64.tar.gz").ok)
+        for version in ["1", "2", "3", "4"] {
+            XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/\(version).0/keep-\(version).0-1.el7.x86_64/state").stdout, "available\n")
+        }
+        XCTAssertFalse(m.log.contains("no bytes written yet"), "an early flush of `cat >` or `tar x` is routine, not a notice")
+    }
 }
