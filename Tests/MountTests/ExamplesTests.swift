@@ -20,6 +20,9 @@ final class ExamplesTests: XCTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("ok  t-oceanbase-ocp-agent-3.1.") }, uploaded.stdout)
         XCTAssertTrue(uploaded.stdout.contains("-> \(agentDir)/3.1.2/t-oceanbase-ocp-agent-3.1.2-20210812221645.alios7.x86_64 sha256=\(olderSHA256)"),
                       uploaded.stdout)
+        XCTAssertEqual(uploaded.stderr, "", "no noise from the tools it runs")
+        let again = m.sh("\(examples)/upload.sh $M \(older)")
+        XCTAssertTrue(again.ok && again.stdout.contains("sha256=\(olderSHA256) (already there)"), again.stdout + again.stderr)
 
         // rpmvercmp: 3.1.10 is newer than 3.1.2, whatever the upload order.
         let latest = m.sh("\(examples)/latest.sh $M OCP_AGENT_INSTALL_PACKAGE alios7 x86_64")
@@ -56,5 +59,14 @@ final class ExamplesTests: XCTestCase {
         let details = m.sh("jq -r '.packageStateDetails[0].title' $M/GENERIC_PACKAGE/el7/x86_64/1.0/broken-1.0-1.el7.x86_64/meta.json").trimmed
         XCTAssertFalse(details.isEmpty)
         XCTAssertTrue(result.stderr.contains(details), "the reason is pkgfs's own: \(result.stderr)")
+
+        // Fixed bytes under the broken one's name replace it; other bytes under an available
+        // package's name are refused, with why.
+        Shell.run("tar czf \(broken) -C /etc hostname && echo other > \(m.root)/other && mkdir -p \(m.root)/o && cp \(m.root)/other \(m.root)/o/fine-1.0-1.el7.x86_64.bin")
+        let fixed = m.sh("\(examples)/upload.sh $M \(broken)")
+        XCTAssertTrue(fixed.ok && fixed.stdout.contains("ok  broken-1.0-1.el7.x86_64.tar.gz"), fixed.stdout + fixed.stderr)
+        let taken = m.sh("\(examples)/upload.sh $M \(m.root)/o/fine-1.0-1.el7.x86_64.bin")
+        XCTAssertEqual(taken.status, 1)
+        XCTAssertTrue(taken.stderr.contains("holds other bytes under this name"), taken.stderr)
     }
 }
