@@ -29,6 +29,8 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply)
     func unlink(parent: UInt64, name: String, caller: Caller) throws
     func rmdir(parent: UInt64, name: String, caller: Caller) throws
+    /// rename(2); `flags` are renameat2's (RENAME_NOREPLACE, RENAME_EXCHANGE).
+    func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32, caller: Caller) throws
     /// The inode the kernel holds for `name` in `parent`, if any, without a new reference
     /// (an rmdir's directory, whose lock the kernel holds while it is removed).
     func heldInode(named name: String, in parent: UInt64) -> UInt64?
@@ -68,6 +70,9 @@ extension LowLevelFileSystem {
         throw FSError(EBADF)
     }
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {}
+    public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32, caller: Caller) throws {
+        throw FSError(EACCES)
+    }
     public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply) {
         throw FSError(EACCES)
     }

@@ -242,6 +242,32 @@ func makeOperations() -> fuse_lowlevel_ops {
         }
     }
 
+    ops.rename = { req, parent, name, newParent, newName, flags in
+        let ctx = FuseContext.from(req)
+        let (n, nn) = (String(cString: name!), String(cString: newName!))
+        replyAfterChange(req, ctx, locked: [parent, newParent], "rename \(parent)/\(n) to \(newParent)/\(nn)") {
+            try ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, flags: flags, caller: caller(req))
+        }
+    }
+
+    // The tree is made from the packages: nothing else can be made in it (refused here, and logged).
+    ops.mkdir = { req, parent, name, _ in
+        replyError(req, FSError.accessDenied("directories come from the packages; upload with cp into incoming/"),
+                   FuseContext.from(req), "mkdir \(parent)/\(String(cString: name!))")
+    }
+    ops.symlink = { req, _, parent, name in
+        replyError(req, FSError.accessDenied("links come from the packages; upload with cp into incoming/"),
+                   FuseContext.from(req), "symlink \(parent)/\(String(cString: name!))")
+    }
+    ops.mknod = { req, parent, name, _, _ in
+        replyError(req, FSError.accessDenied("only regular files can be created, in incoming/"),
+                   FuseContext.from(req), "mknod \(parent)/\(String(cString: name!))")
+    }
+    ops.link = { req, ino, newParent, newName in
+        replyError(req, FSError.accessDenied("hard links cannot be made here; upload with cp into incoming/"),
+                   FuseContext.from(req), "link \(ino) to \(newParent)/\(String(cString: newName!))")
+    }
+
     ops.getxattr = { req, ino, name, size in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)

@@ -122,7 +122,7 @@ public struct PackageAnalyzer: Sendable {
         analysis.format = sniffed.format
         if let claimed = Sniffed.formatClaimed(byExtension: fields.fileExtension), claimed != sniffed.format {
             analysis.problem("format", "Content does not match the file name",
-                             "\(fileName) is named like a \(claimed.rawValue) file but its bytes are \(sniffed.describe)")
+                             "\(fileName) is named like \([.archive, .rpm].contains(claimed) ? "an" : "a") \(claimed.rawValue) file but its bytes are \(sniffed.describe)")
         }
         switch sniffed.format {
         case .rpm: analyzeRPM(path: path, computed: computed, into: &analysis)

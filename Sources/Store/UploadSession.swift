@@ -6,8 +6,10 @@ import PkgfsModel
 /// are computed inline; nothing is held in memory. Writes at other offsets than the end
 /// are accepted too; the digests are then computed once from the file at seal time.
 public final class UploadSession: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `lock`.
-    public let fileName: String
+    // @unchecked: every mutable field is guarded by `lock`, the name by `nameLock`.
+    public var fileName: String { nameLock.withLock { name } }
+    private var name: String
+    private let nameLock = NSLock()
     public let uploader: String
     public let startedAt: Date
     let temporaryPath: String
@@ -29,7 +31,7 @@ public final class UploadSession: @unchecked Sendable {
     private var failure: StoreError?
 
     init(fileName: String, uploader: String, directory: String) throws {
-        self.fileName = fileName
+        self.name = fileName
         self.uploader = uploader
         self.startedAt = Date()
         temporaryPath = "\(directory)/upload-\(UUID().uuidString.lowercased())"
@@ -41,6 +43,12 @@ public final class UploadSession: @unchecked Sendable {
 
     deinit {
         close(fd)
+    }
+
+    /// Registers the upload under `newName` (a temporary file renamed to its final name).
+    public func rename(to newName: String) throws {
+        try Repository.checkFileName(newName)
+        nameLock.withLock { name = newName }
     }
 
     public var size: Int64 {
@@ -198,8 +206,8 @@ public final class UploadSession: @unchecked Sendable {
         inOrder = true
     }
 
-    /// Drops the temp file (upload abandoned or refused).
-    func discard() {
+    /// Drops the temp file (upload abandoned, refused or removed).
+    public func discard() {
         unlink(temporaryPath)
     }
 }

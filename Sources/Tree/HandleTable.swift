@@ -45,8 +45,12 @@ final class GeneratedFile: @unchecked Sendable {
 
 /// An upload in `incoming/` from create to release. `finish` runs once; later flushes
 /// (a dup'd descriptor closed again) get the same answer.
+///
+/// One whose name starts with a dot is a temporary file (`isStaging`): rsync, ansible and
+/// atomic writers write `.name.XXXX` and rename it to its final name when it is complete. It
+/// is registered under that name by the rename, and kept until then, closed or not.
 final class Upload: @unchecked Sendable {
-    // @unchecked: `outcome` is guarded by `lock`; the rest is immutable.
+    // @unchecked: `outcome` and `released` are guarded by `lock`; the rest is immutable.
     let name: String
     let session: UploadSession
     /// Who writes it: the file shows as theirs until it is registered, so what `cp -p` and
@@ -54,6 +58,7 @@ final class Upload: @unchecked Sendable {
     let writer: Caller
     private let lock = NSLock()
     private var outcome: Result<Void, FSError>?
+    private var released = false
 
     init(name: String, session: UploadSession, writer: Caller) {
         self.name = name
@@ -61,7 +66,19 @@ final class Upload: @unchecked Sendable {
         self.writer = writer
     }
 
+    var isStaging: Bool { name.hasPrefix(".") }
+
     var isFinished: Bool { lock.withLock { outcome != nil } }
+
+    /// Its last descriptor is closed; true if it was finished before (its handle can go).
+    func markReleased() -> Bool {
+        lock.withLock {
+            released = true
+            return outcome != nil
+        }
+    }
+
+    var isReleased: Bool { lock.withLock { released } }
 
     func finish(_ body: () -> Result<Void, FSError>) -> Result<Void, FSError> {
         lock.withLock {

@@ -18,8 +18,12 @@ extension PackageTree {
             notifier?.invalidateEntry(parent: parent, name: name)
         case .original(let id):
             try deletePackage(id, caller: caller)
-        case .upload:
-            throw FSError(EBUSY, "\(name) is still being uploaded")
+        case .upload(let handle):
+            guard let upload = handles.upload(handle), upload.isStaging else {
+                throw FSError(EBUSY, "\(name) is still being uploaded")
+            }
+            try access.requireManager(caller, "removing \(name)")
+            removeStaged(upload, handle: handle)
         default:
             throw FSError.accessDenied("\(name) cannot be removed; remove a package with rm <PKG>/<fileName> or rmdir <PKG>")
         }

@@ -70,6 +70,8 @@ extension PackageTree {
     }
 
     public func release(_ ino: UInt64, handle: UInt64) {
+        // A temporary upload stays, closed, until it is renamed into place or removed.
+        if let upload = handles.upload(handle), upload.isStaging, !upload.markReleased() { return }
         switch handles.remove(handle) {
         case .blob(let fd)?:
             close(fd)

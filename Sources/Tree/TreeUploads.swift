@@ -48,6 +48,8 @@ extension PackageTree {
     /// caller's next stat or ls after close() sees the change.
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {
         switch handles.get(handle) {
+        case .upload(let upload)? where upload.isStaging:
+            return  // registered when renamed into place (`Upload`)
         case .upload(let upload)?:
             // `cat x > incoming/x`, `dd of=`: the shell opens the file, moves it to descriptor 1
             // with dup2 and closes the first descriptor, a flush before any byte arrives (and an
@@ -99,7 +101,7 @@ extension PackageTree {
                 let package = outcome.package
                 guard package.state == .available else {
                     let reasons = package.stateDetails.map { "\($0.title): \($0.detail)" }.joined(separator: "; ")
-                    return .failure(FSError(EIO, "\(upload.name) registered as \(package.state.rawValue): \(reasons)"))
+                    return .failure(FSError(EIO, "\(package.fileName) registered as \(package.state.rawValue): \(reasons)"))
                 }
                 return .success(())
             } catch {

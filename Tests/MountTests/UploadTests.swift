@@ -145,7 +145,7 @@ final class UploadTests: XCTestCase {
         let dir = "$M/GENERIC_PACKAGE/el7/x86_64/1.0/broken-1.0-1.el7.x86_64"
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
         let details = m.sh("jq -r '.packageStateDetails[0].detail' \(dir)/meta.json").trimmed
-        XCTAssertTrue(details.contains("named like a rpm file"), details)
+        XCTAssertTrue(details.contains("named like an rpm file"), details)
         XCTAssertTrue(m.sh("cmp \(name) \(dir)/\(name)").ok, "the upload is kept")
         XCTAssertTrue(m.log.contains("as corrupt"), m.log)
     }
@@ -179,6 +179,48 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(m.sh("cmp plain-2.0.bin $M/incoming/plain-2.0.bin/plain-2.0.bin").ok)
         XCTAssertEqual(m.sh("jq -r .sha1 $M/incoming/plain-2.0.bin/meta.json").trimmed,
                        m.sh("sha1sum < plain-2.0.bin").stdout.split(separator: " ").first.map(String.init))
+    }
+
+    /// rsync, ansible and atomic writers write a temporary `.name.XXXX` in incoming/ and rename
+    /// it to its final name: the rename registers it, with the answer close() would have given.
+    func testTemporaryUploadsAreRegisteredByTheirRename() throws {
+        let m = try MountedStore.make(self)
+        let rpm = try TestPackages.rpm(name: "synced", version: "1.0", release: "1.el7", in: m.root)
+        let name = (rpm as NSString).lastPathComponent
+        let rsync = m.sh("rsync \(Shell.quote(rpm)) $M/incoming/")
+        XCTAssertTrue(rsync.ok, rsync.stderr + m.log)
+        XCTAssertEqual(m.sh("ls -A $M/incoming").stdout, "\(name)\n", "no temporary file left")
+        XCTAssertEqual(m.sh("cat $M/incoming/\(name)/state").stdout, "available\n")
+        XCTAssertTrue(m.sh("cmp \(Shell.quote(rpm)) $M/incoming/\(name)/\(name)").ok)
+        XCTAssertTrue(m.sh("rsync \(Shell.quote(rpm)) $M/incoming/").ok, "the same bytes again")
+
+        _ = TestPackages.randomFile("\(m.root)/broken-1.0-1.el7.x86_64.tar.gz", size: 300)
+        let broken = m.sh("rsync broken-1.0-1.el7.x86_64.tar.gz $M/incoming/")
+        XCTAssertFalse(broken.ok)
+        XCTAssertTrue(broken.stderr.contains("Input/output error"), broken.stderr)
+        XCTAssertEqual(m.sh("cat $M/incoming/broken-1.0-1.el7.x86_64.tar.gz/state").stdout, "corrupt\n")
+
+        let atomic = m.sh("""
+            python3 -c 'import os, sys, tempfile
+            fd, tmp = tempfile.mkstemp(dir=sys.argv[1], prefix=".atomic")
+            os.write(fd, open(sys.argv[2], "rb").read()); os.close(fd)
+            os.replace(tmp, sys.argv[1] + "/atomic-2.0.bin")' $M/incoming \(Shell.quote(rpm))
+            """)
+        XCTAssertTrue(atomic.ok, atomic.stderr)
+        XCTAssertEqual(m.sh("cat $M/incoming/atomic-2.0.bin/state").stdout, "available\n")
+
+        // A temporary file removed is gone with its bytes.
+        XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/.abandoned && ls -A $M/incoming | grep -qx .abandoned").ok)
+        XCTAssertTrue(m.sh("rm $M/incoming/.abandoned").ok)
+        XCTAssertFalse(m.sh("ls -A $M/incoming | grep -q abandoned").ok)
+        XCTAssertEqual(m.sh("ls -A $S/tmp | grep -c upload-").trimmed, "0", "its temp file is gone")
+
+        // Nothing else is renamed or made; the refusal says why, in the log too.
+        let mv = m.sh("mv $M/incoming/\(name) $M/incoming/other.rpm")
+        XCTAssertTrue(mv.stderr.contains("Permission denied"), mv.stderr)
+        XCTAssertTrue(m.sh("mkdir $M/incoming/d").stderr.contains("Permission denied"))
+        XCTAssertTrue(m.log.contains("cannot be renamed: only a temporary upload"), m.log)
+        XCTAssertTrue(m.log.contains("directories come from the packages"), m.log)
     }
 
     func testRemountFindsEverythingAgain() throws {
