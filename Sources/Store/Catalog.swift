@@ -148,11 +148,12 @@ public final class Catalog: Sendable {
         migrator.registerMigration("v5: search by distinct terms and covering indexes") { db in
             try SearchSchema.replaceTrigramIndex(db)
         }
-        migrator.registerMigration("v6: RPM epochs in version order") { db in
-            // Version directories are ordered by their packages' epoch too; with it in the
-            // index, still no package row is read.
+        migrator.registerMigration("v6: RPM epochs in version order, latest among available packages") { db in
+            // Version directories are ordered by their packages' epoch too, and `latest` skips
+            // those without an available package; with both in the index, still no package
+            // row is read.
             try db.create(index: "package_version_format_epoch", on: "package",
-                          columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format", "epoch"])
+                          columns: ["dirType", "dirOS", "dirArch", "dirVersion", "format", "epoch", "state"])
             try db.drop(index: "package_version_format")
         }
         return migrator

@@ -27,19 +27,31 @@ extension Catalog {
 
     /// Each version directory of an arch directory with the format of its packages
     /// (the format picks the ordering).
-    /// The version directories of an arch directory, each with the format of its packages and
-    /// the highest RPM epoch among them (an RPM's epoch is not part of its directory's name).
-    public func versions(type: String, os: String, arch: String) throws -> [(version: String, format: PackageFormat, epoch: Int?)] {
+    /// A version directory as its arch directory orders it.
+    public struct VersionDirectory: Sendable {
+        public var version: String
+        /// The format of its packages.
+        public var format: PackageFormat
+        /// The highest RPM epoch among its packages (an RPM's epoch is not part of the name).
+        public var epoch: Int?
+        /// Whether any of its packages is available.
+        public var hasAvailable: Bool
+    }
+
+    public func versions(type: String, os: String, arch: String) throws -> [VersionDirectory] {
         let sql = """
             WITH RECURSIVE level(v) AS (\(Self.distinctLevelSteps("dirVersion", under: ["dirType", "dirOS", "dirArch"])))
             SELECT v AS dirVersion,
                    (SELECT MIN(format) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS format,
-                   (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS epoch
+                   (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS epoch,
+                   EXISTS (SELECT 1 FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v
+                           AND state = 'available') AS available
             FROM level WHERE v IS NOT NULL
             """
         return try read { db in
             try Row.fetchAll(cached: db, sql: sql, arguments: [type, os, arch]).map {
-                (version: $0["dirVersion"] as String, format: PackageFormat(rawValue: $0["format"]) ?? .file, epoch: $0["epoch"] as Int?)
+                VersionDirectory(version: $0["dirVersion"], format: PackageFormat(rawValue: $0["format"]) ?? .file,
+                                 epoch: $0["epoch"], hasAvailable: $0["available"])
             }
         }
     }

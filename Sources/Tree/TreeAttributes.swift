@@ -142,7 +142,7 @@ extension PackageTree {
     private func readLink(_ node: Node) throws -> LinkMemo.Read? {
         switch node {
         case .latest(let t, let o, let a):
-            return try sortedVersions(type: t, os: o, arch: a).last.map { .target($0) }
+            return try latestVersion(type: t, os: o, arch: a).map { .target($0) }
         case .receipt, .idLink, .sha1Link, .sha256Link, .searchLink:
             return try linkedPackage(node).map { .package($0) }
         case let .payload(id, path, _):

@@ -75,7 +75,7 @@ extension PackageTree {
         case let .osDir(t, o):
             return try catalog.architectures(type: t, os: o).map { ($0, .archDir(t, o, $0)) }
         case let .archDir(t, o, a):
-            let versions = try sortedVersions(type: t, os: o, arch: a)
+            let versions = try sortedVersions(type: t, os: o, arch: a).map(\.version)
             return versions.map { ($0, .versionDir(t, o, a, $0)) } + [(PackageLocation.latestName, .latest(t, o, a))]
         case let .versionDir(t, o, a, v):
             return try remembered { try catalog.packages(type: t, os: o, arch: a, version: v) }.map { ($0.location.name, .package($0.id)) }
@@ -121,15 +121,22 @@ extension PackageTree {
 
     /// Version directories of an arch directory, lowest first by the format's own ordering
     /// (an RPM's epoch first: 1:1.5 is newer than 10.0).
-    func sortedVersions(type: String, os: String, arch: String) throws -> [String] {
+    func sortedVersions(type: String, os: String, arch: String) throws -> [Catalog.VersionDirectory] {
         try repository.catalog.versions(type: type, os: os, arch: arch)
-            .map { directory -> (name: String, ordered: String, scheme: VersionScheme) in
+            .map { directory -> (directory: Catalog.VersionDirectory, ordered: String, scheme: VersionScheme) in
                 let scheme = directory.format.versionScheme
                 let epoch = scheme == .rpm ? directory.epoch.map { "\($0):" } ?? "" : ""
-                return (directory.version, epoch + directory.version, scheme)
+                return (directory, epoch + directory.version, scheme)
             }
             .sorted { VersionOrder.compare($0.ordered, $1.ordered, scheme: $0.scheme) < 0 }
-            .map(\.name)
+            .map(\.directory)
+    }
+
+    /// Where `latest` leads: the highest version with an available package (a broken upload of a
+    /// newer version is not what a build host should install), else the highest.
+    func latestVersion(type: String, os: String, arch: String) throws -> String? {
+        let versions = try sortedVersions(type: type, os: os, arch: arch)
+        return (versions.last { $0.hasAvailable } ?? versions.last)?.version
     }
 
     func packageByIDName(_ name: String) throws -> PackageSummary? {

@@ -108,11 +108,12 @@ final class FormatsMetaTests: XCTestCase {
     }
 
     /// An RPM's epoch is not in its version directory's name but orders it (SPEC §1): 1:1.5 is
-    /// newer than 10.0, so it is listed last and `latest` leads to it.
+    /// newer than 10.0, so it is listed last and `latest` leads to it, while it is available.
     func testAnRPMsEpochOrdersItsVersionDirectory() throws {
         let m = try MountedStore.make(self)
         let tree = m.root + "/tree"
         try PayloadFixtures.makeTree(tree, bigBytes: 10)
+        var rpms: [String] = []
         for (epoch, version) in [(nil, "10.0"), (1, "1.5"), (nil, "2.0")] as [(Int?, String)] {
             var options = PayloadFixtures.RPMOptions()
             options.name = "verord"
@@ -120,10 +121,21 @@ final class FormatsMetaTests: XCTestCase {
             options.version = version
             options.release = "1.el9"
             let rpm = try PayloadFixtures.rpm(options, tree: tree, in: m.root)
+            rpms.append(rpm)
             XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/").ok, m.log)
         }
         XCTAssertEqual(m.sh("ls -U $M/GENERIC_PACKAGE/el9/x86_64").stdout, "2.0\n10.0\n1.5\nlatest\n", "listed in version order")
         XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "1.5")
+
+        // latest leads to what can be installed: not to a version whose packages are corrupt,
+        // whether marked so or uploaded broken.
+        XCTAssertTrue(m.sh("echo corrupt > $M/GENERIC_PACKAGE/el9/x86_64/1.5/verord-1.5-1.el9.x86_64/state").ok)
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "10.0", "a state change moves it at once")
+        Shell.run("head -c 3000 \(Shell.quote(rpms[0])) > \(m.root)/verord-11.0-1.el9.x86_64.rpm")
+        XCTAssertFalse(m.sh("cp verord-11.0-1.el9.x86_64.rpm $M/incoming/").ok)
+        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el9/x86_64/11.0/verord-11.0-1.el9.x86_64/state").stdout, "corrupt\n")
+        XCTAssertEqual(m.sh("ls -U $M/GENERIC_PACKAGE/el9/x86_64").stdout, "2.0\n10.0\n11.0\n1.5\nlatest\n")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "10.0", "not the corrupt 11.0")
     }
 
     func testDebMetaMatchesDpkgDebFields() throws {

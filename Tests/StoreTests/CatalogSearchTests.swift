@@ -218,7 +218,7 @@ final class CatalogUpgradeTests: TemporaryRootTestCase {
         }
         let upgraded = try Catalog(path: path, upgrading: { heard.append($0) })
         XCTAssertEqual(heard.count, 1)
-        XCTAssertTrue(heard.first?.contains("v4: indexes for the first requests after a mount; v6: RPM epochs in version order") == true, "\(heard)")
+        XCTAssertTrue(heard.first?.contains("v4: indexes for the first requests after a mount; v6: RPM epochs in version order, latest among available packages") == true, "\(heard)")
         let indexes = try upgraded.read { db in
             try String.fetchAll(db, sql: """
                 SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'package_ver%'
