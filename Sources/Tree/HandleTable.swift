@@ -1,6 +1,7 @@
 import Foundation
 import PkgfsFUSE
 import PkgfsFormats
+import PkgfsModel
 import PkgfsStore
 
 /// What an open file handle refers to.
@@ -104,8 +105,15 @@ final class StateWrite: @unchecked Sendable {
         self.caller = caller
     }
 
-    var hasCompleteLine: Bool {
-        lock.withLock { buffer.contains(0x0A) }
+    /// Whether what was written can be applied now: a whole line, or without a newline
+    /// (`printf corrupt > state`) a whole state word or text no state word starts with, so the
+    /// answer comes from write(), which shells report, not from close(), which they ignore.
+    var isComplete: Bool {
+        lock.withLock {
+            if buffer.contains(0x0A) { return true }
+            let text = String(decoding: buffer, as: UTF8.self)
+            return PackageState.allCases.allSatisfy { $0.rawValue == text || !$0.rawValue.hasPrefix(text) }
+        }
     }
 
     func truncate() {

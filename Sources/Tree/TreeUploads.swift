@@ -37,7 +37,7 @@ extension PackageTree {
             let count = try write.write(at: offset, data)
             // Applied as soon as a line is complete, so `echo word > state` sees a refusal in
             // write(): shells ignore errors from close().
-            if write.hasCompleteLine { try applyState(write) }
+            if write.isComplete { try applyState(write) }
             return count
         default:
             throw FSError(EBADF, "not open for writing")

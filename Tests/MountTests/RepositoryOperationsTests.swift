@@ -32,6 +32,14 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("Invalid argument"), refused.stderr)
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n", "nothing changes on EINVAL")
         XCTAssertFalse(m.sh("echo nonsense > \(dir)/state").ok)
+        // Without a newline the word is applied, or refused, at write(), which the shell reports.
+        let unterminated = m.sh("printf nonsense > \(dir)/state")
+        XCTAssertFalse(unterminated.ok)
+        XCTAssertTrue(unterminated.stderr.contains("Invalid argument"), unterminated.stderr)
+        XCTAssertFalse(m.sh("printf verifying > \(dir)/state").ok, "corrupt → verifying is refused at write too")
+        XCTAssertTrue(m.sh("printf incomplete > \(dir)/state").ok)
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "incomplete\n")
+        XCTAssertTrue(m.sh("printf corrupt > \(dir)/state").ok)
 
         XCTAssertTrue(m.sh("echo available > \(dir)/state").ok, "re-verification of intact bytes passes")
         XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
