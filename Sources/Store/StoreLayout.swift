@@ -35,14 +35,20 @@ public struct StoreLayout: Sendable {
         return NSHomeDirectory() + "/.local/share/pkgfs"
     }
 
+    private static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+    }
+
     /// Creates the directories that do not exist yet.
     public func createDirectories() throws {
         for dir in [root, blobsDirectory, temporaryDirectory, notesDirectory, payloadCacheDirectory] {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            } catch {
-                throw StoreError.io("cannot create store directory \(dir)", errno: EACCES)
+            if mkdir(dir, 0o755) == 0 || errno == EEXIST && Self.isDirectory(dir) { continue }
+            if errno == ENOENT, (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil {
+                continue
             }
+            let e = errno == EEXIST ? ENOTDIR : errno
+            throw StoreError.io("cannot create store directory \(dir)", errno: e)
         }
         createFanOutDirectories()
     }

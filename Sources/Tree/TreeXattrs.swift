@@ -51,6 +51,10 @@ extension PackageTree {
             default: throw FSError(ENOTSUP, "uploads take user.pkgfs.sha256 or user.pkgfs.sha1")
             }
         case .package(let id)?:
+            // Namespaces other than user.* do not exist here (README): ENOTSUP, as getxattr says.
+            guard name.hasPrefix("user.") else {
+                throw FSError(ENOTSUP, "\(name): only user.* attributes exist here; labels are user.label.<name>")
+            }
             guard name.hasPrefix(Self.labelPrefix), name.count > Self.labelPrefix.count else {
                 throw FSError(EPERM, "\(name) is read-only; labels are user.label.<name>")
             }

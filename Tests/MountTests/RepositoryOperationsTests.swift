@@ -76,6 +76,8 @@ final class RepositoryOperationsTests: XCTestCase {
             XCTAssertFalse(answer.ok)
             XCTAssertTrue(answer.stderr.contains("Operation not supported"), "\(name): \(answer.stderr)")
         }
+        let set = m.sh("setfattr -n trusted.note -v x \(dir)")
+        XCTAssertTrue(set.stderr.contains("Operation not supported"), "only user.* exists, to set too: \(set.stderr)")
         XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)
         XCTAssertFalse(m.log.contains("security.selinux") || m.log.contains("posix_acl"), m.log)
     }

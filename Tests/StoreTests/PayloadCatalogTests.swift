@@ -90,10 +90,10 @@ final class PayloadCatalogTests: XCTestCase {
         var v1 = DatabaseMigrator()
         v1.registerMigration("v1: packages and receipts") { db in
             // The columns later migrations read (the search of v3 and v5 the first five and those
-            // a hit shows, the indexes of v4 the rest).
+            // a hit shows, the indexes of v4 and v6 the rest).
             try db.execute(sql: """
                 CREATE TABLE package (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, type TEXT, version TEXT,
-                                      operatingSystem TEXT, architecture TEXT, state TEXT, format TEXT, createdAt REAL,
+                                      operatingSystem TEXT, architecture TEXT, state TEXT, format TEXT, epoch INTEGER, createdAt REAL,
                                       dirType TEXT, dirOS TEXT, dirArch TEXT, dirVersion TEXT, dirName TEXT)
                 """)
             try db.execute(sql: """
