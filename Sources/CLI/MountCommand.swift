@@ -106,7 +106,10 @@ struct MountCommand: ParsableCommand {
     private func prepareMountPoint(_ path: String) throws {
         switch MountPointStatus.check(path) {
         case .ready:
-            break
+            let inside = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if !inside.isEmpty {
+                FileHandle.standardError.write(Data("pkgfs: note: \(path) is not empty; its \(inside.count) entries are hidden while pkgfs is mounted there\n".utf8))
+            }
         case .missing:
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -59,6 +59,14 @@ final class LifecycleTests: XCTestCase {
         let mount = m.pkgfs("mount --store \(m.root)/s4 \(other)")
         XCTAssertFalse(mount.ok)
         XCTAssertTrue(mount.stderr.contains("already mounted (tmpfs); choose another mount point"), mount.stderr)
+
+        // Mounting over files hides them: allowed (as mount(8) allows it), and said.
+        let full = "\(m.root)/full"
+        XCTAssertTrue(Shell.run("mkdir -p \(full) && touch \(full)/a \(full)/b").ok)
+        let over = m.pkgfs("mount --store \(m.root)/s5 \(full)")
+        defer { _ = m.pkgfs("unmount \(full)") }
+        XCTAssertTrue(over.ok, over.stderr)
+        XCTAssertTrue(over.stderr.contains("is not empty; its 2 entries are hidden while pkgfs is mounted there"), over.stderr)
     }
 
     func testCheckCommandVerifiesTheStore() throws {
