@@ -66,13 +66,25 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("group '\(group)' does not exist; create it (groupadd \(group)) or leave --group out")
         }
         if access("/dev/fuse", R_OK | W_OK) != 0 {
+            if errno == EACCES {
+                throw ValidationError("no permission to use /dev/fuse: mount as root, or give this user read and write access to /dev/fuse")
+            }
             throw ValidationError("/dev/fuse is not available: load the fuse module (modprobe fuse) or run where FUSE is allowed")
         }
     }
 
     func run() throws {
         let path = MountTable.canonical(mountPoint)
-        try prepareMountPoint(path)
+        let created = try prepareMountPoint(path)
+        do {
+            try mount(at: path)
+        } catch {
+            if created { rmdir(path) }  // made for this mount: not left behind by one that failed
+            throw error
+        }
+    }
+
+    private func mount(at path: String) throws {
         // Open the store here first so a bad store fails now, with its reason, in the user's terminal.
         let repository: Repository
         do {
@@ -103,7 +115,8 @@ struct MountCommand: ParsableCommand {
         return args + [path]
     }
 
-    private func prepareMountPoint(_ path: String) throws {
+    /// Makes `path` ready to mount on; true if it created the directory.
+    private func prepareMountPoint(_ path: String) throws -> Bool {
         switch MountPointStatus.check(path) {
         case .ready:
             let inside = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
@@ -116,6 +129,7 @@ struct MountCommand: ParsableCommand {
             } catch {
                 throw CLIError("cannot create mount point \(path): \(error.localizedDescription)")
             }
+            return true
         case .notADirectory:
             throw CLIError("\(path) is not a directory")
         case .stale:
@@ -130,6 +144,7 @@ struct MountCommand: ParsableCommand {
         case .mounted(let type):
             throw CLIError("\(path) is already mounted (\(type)); choose another mount point")
         }
+        return false
     }
 
     private func serve(repository: Repository, mountPoint path: String) throws {

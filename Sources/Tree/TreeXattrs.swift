@@ -59,6 +59,10 @@ extension PackageTree {
                 throw FSError(EPERM, "\(name) is read-only; labels are user.label.<name>")
             }
             try access.requireManager(caller, "labelling package \(id)")
+            // A label is text in meta.json: bytes that are not UTF-8 would come back changed.
+            guard String(validating: value, as: UTF8.self) != nil else {
+                throw FSError.invalid("the value of \(name) is not UTF-8 text")
+            }
             try changeLabels(id, caller: caller) { labels in
                 let label = String(name.dropFirst(Self.labelPrefix.count))
                 labels.removeAll { $0.name == label }

@@ -28,6 +28,7 @@ final class LifecycleTests: XCTestCase {
         let sameStore = m.pkgfs("mount --store \(m.store) \(m.root)/mnt2")
         XCTAssertFalse(sameStore.ok)
         XCTAssertTrue(sameStore.stderr.contains("in use by another pkgfs process"), sameStore.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(m.root)/mnt2"), "the mount point it made is not left behind")
         Shell.run("touch \(m.root)/afile")
         let onFile = m.pkgfs("mount --store \(m.root)/s3 \(m.root)/afile")
         XCTAssertFalse(onFile.ok)

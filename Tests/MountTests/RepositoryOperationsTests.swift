@@ -76,6 +76,8 @@ final class RepositoryOperationsTests: XCTestCase {
             XCTAssertFalse(answer.ok)
             XCTAssertTrue(answer.stderr.contains("Operation not supported"), "\(name): \(answer.stderr)")
         }
+        let binary = m.sh("setfattr -n user.label.raw -v 0xff00fe \(dir)")
+        XCTAssertTrue(binary.stderr.contains("Invalid argument"), "a label is UTF-8 text: \(binary.stderr)")
         let set = m.sh("setfattr -n trusted.note -v x \(dir)")
         XCTAssertTrue(set.stderr.contains("Operation not supported"), "only user.* exists, to set too: \(set.stderr)")
         XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)
