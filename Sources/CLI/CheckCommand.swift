@@ -16,16 +16,11 @@ struct CheckCommand: ParsableCommand {
             throw CLIError("no store at \(storeOption.root) (no \(catalog)); nothing to check")
         }
         let repository = try Repository(root: storeOption.root)
-        // On a terminal one line counts up; elsewhere (a log, CI) a line per tenth.
-        let terminal = isatty(STDERR_FILENO) != 0
+        let progress = ProgressLine()
         let report = try repository.verify { done, total in
-            if terminal {
-                FileHandle.standardError.write(Data("\rverifying \(done)/\(total)".utf8))
-            } else if done == total || done % max(1, total / 10) == 0 {
-                FileHandle.standardError.write(Data("verifying \(done)/\(total)\n".utf8))
-            }
+            progress.report("verifying \(done)/\(total)", finished: done == total)
         }
-        if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        progress.end()
         print("catalog: \(report.integrity)")
         print("packages: \(report.packages), blobs verified: \(report.verified), problems: \(report.problems.count)")
         for problem in report.problems { print("  \(problem)") }

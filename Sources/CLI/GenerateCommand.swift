@@ -52,18 +52,14 @@ struct GenerateCommand: ParsableCommand {
             throw CLIError("store \(repository.layout.root) already holds \(existing) packages; pass --append to add synthetic ones anyway")
         }
         let started = Date()
-        var lastReport = Date.distantPast
-        let stderr = FileHandle.standardError
+        let progress = ProgressLine()
         try repository.generateSyntheticPackages(count: count, seed: seed, batchSize: batchSize) { done, total in
-            let now = Date()
-            guard done == total || now.timeIntervalSince(lastReport) >= 0.5 else { return }
-            lastReport = now
-            let elapsed = now.timeIntervalSince(started)
+            let elapsed = Date().timeIntervalSince(started)
             let rate = elapsed > 0 ? Double(done) / elapsed : 0
-            stderr.write(Data(String(format: "\rgenerating %d/%d packages (%.0f/s)", done, total, rate).utf8))
+            progress.report(String(format: "generating %d/%d packages (%.0f/s)", done, total, rate), finished: done == total)
         }
+        progress.end()
         let elapsed = Date().timeIntervalSince(started)
-        stderr.write(Data("\n".utf8))
         let total = try repository.catalog.packageCount()
         print("pkgfs: generated \(count) synthetic packages in \(String(format: "%.1f", elapsed)) s into \(repository.layout.root) (\(total) in the catalog now)")
     }
