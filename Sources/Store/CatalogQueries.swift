@@ -32,8 +32,9 @@ extension Catalog {
         public var version: String
         /// The format of its packages.
         public var format: PackageFormat
-        /// The highest epoch among its RPMs (an RPM's epoch is not part of the name). Only RPMs:
-        /// the index then gives it in one seek, not a walk over every package of the version.
+        /// The highest epoch among its available RPMs, else among all its RPMs (an RPM's epoch is
+        /// not part of the name; a corrupt 5:2.0 must not lift a 0:2.0 above 2:0.5). Only RPMs:
+        /// the index then gives it in a seek or two, not a walk over every package of the version.
         public var epoch: Int?
         /// Whether any of its packages is available.
         public var hasAvailable: Bool
@@ -44,8 +45,12 @@ extension Catalog {
             WITH RECURSIVE level(v) AS (\(Self.distinctLevelSteps("dirVersion", under: ["dirType", "dirOS", "dirArch"])))
             SELECT v AS dirVersion,
                    (SELECT MIN(format) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS format,
-                   (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v
-                           AND format = 'rpm') AS epoch,
+                   CASE WHEN EXISTS (SELECT 1 FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
+                                            AND dirVersion = v AND format = 'rpm' AND state = 'available')
+                        THEN (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
+                                     AND dirVersion = v AND format = 'rpm' AND state = 'available')
+                        ELSE (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
+                                     AND dirVersion = v AND format = 'rpm') END AS epoch,
                    EXISTS (SELECT 1 FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v
                            AND state = 'available') AS available
             FROM level WHERE v IS NOT NULL

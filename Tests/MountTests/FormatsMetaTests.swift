@@ -136,6 +136,15 @@ final class FormatsMetaTests: XCTestCase {
         XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el9/x86_64/11.0/verord-11.0-1.el9.x86_64/state").stdout, "corrupt\n")
         XCTAssertEqual(m.sh("ls -U $M/GENERIC_PACKAGE/el9/x86_64").stdout, "2.0\n10.0\n11.0\n1.5\nlatest\n")
         XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "10.0", "not the corrupt 11.0")
+
+        // A corrupt RPM's epoch does not lift an available one of the same version: 0:2.0 beside
+        // a corrupt 7:2.0 stays below 10.0.
+        var epoch7 = PayloadFixtures.RPMOptions()
+        (epoch7.name, epoch7.epoch, epoch7.version, epoch7.release) = ("verord-other", 7, "2.0", "1.el9")
+        XCTAssertTrue(m.sh("cp \(Shell.quote(try PayloadFixtures.rpm(epoch7, tree: tree, in: m.root))) $M/incoming/").ok, m.log)
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "2.0", "7:2.0 is the newest")
+        XCTAssertTrue(m.sh("echo corrupt > $M/GENERIC_PACKAGE/el9/x86_64/2.0/verord-other-2.0-1.el9.x86_64/state").ok)
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "10.0")
     }
 
     func testDebMetaMatchesDpkgDebFields() throws {
