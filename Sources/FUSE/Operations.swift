@@ -245,6 +245,11 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.rename = { req, parent, name, newParent, newName, flags in
         let ctx = FuseContext.from(req)
         let (n, nn) = (String(cString: name!), String(cString: newName!))
+        guard String(validatingCString: newName!) != nil else {
+            // As in create: the name registered must be the name asked for.
+            return replyError(req, FSError.invalid("\(nn.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
+                              ctx, "rename \(parent)/\(n) to \(newParent)/\(nn)")
+        }
         replyAfterChange(req, ctx, locked: [parent, newParent], "rename \(parent)/\(n) to \(newParent)/\(nn)") {
             try ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, flags: flags, caller: caller(req))
         }

@@ -16,6 +16,8 @@ extension PackageTree {
         }
         try access.requireManager(caller, "upload of \(newName)")
         if flags & Self.renameExchange != 0 { throw FSError.invalid("incoming/ does not exchange names") }
+        if flags & ~Self.renameNoReplace != 0 { throw FSError.invalid("rename flags \(flags) are not supported here") }
+        try Self.checkUploadNameLength(newName)
         if newName.hasPrefix(".") { throw FSError.invalid("\(newName): a final upload name cannot start with a dot") }
         if handles.upload(named: newName) != nil { throw FSError(EBUSY, "\(newName) is being uploaded right now") }
         if flags & Self.renameNoReplace != 0, try mapped({ try repository.catalog.receipt(fileName: newName) }) != nil {

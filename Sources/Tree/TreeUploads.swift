@@ -10,8 +10,7 @@ extension PackageTree {
             throw FSError.accessDenied("new files can only be created in incoming/")
         }
         try access.requireManager(caller, "upload of \(name)")
-        // FUSE passes names up to 1024 bytes; NAME_MAX is the filesystem's own check.
-        if name.utf8.count > 255 { throw FSError(ENAMETOOLONG, "\(name.prefix(64))… is longer than 255 bytes") }
+        try Self.checkUploadNameLength(name)
         guard !name.isEmpty, !name.hasPrefix(".") || name.count > 2 else {
             throw FSError.invalid("\(name) is not a valid file name")
         }
@@ -26,6 +25,11 @@ extension PackageTree {
         entry.entryTimeout = 0
         entry.attributeTimeout = 0
         return (entry, OpenReply(handle: handle, directIO: true, keepCache: false))
+    }
+
+    /// FUSE passes names up to 1024 bytes; NAME_MAX is the filesystem's own check.
+    static func checkUploadNameLength(_ name: String) throws {
+        if name.utf8.count > 255 { throw FSError(ENAMETOOLONG, "\(name.prefix(64))… is longer than 255 bytes") }
     }
 
     public func write(_ ino: UInt64, handle: UInt64, offset: Int64, data: UnsafeRawBufferPointer, caller: Caller) throws -> Int {

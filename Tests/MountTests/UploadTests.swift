@@ -209,6 +209,18 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(atomic.ok, atomic.stderr)
         XCTAssertEqual(m.sh("cat $M/incoming/atomic-2.0.bin/state").stdout, "available\n")
 
+        // A final name is checked as create checks it; the temporary file stays for another try.
+        let badNames = m.sh("""
+            cp \(Shell.quote(rpm)) $M/incoming/.retry && python3 -c 'import os, sys
+            d = sys.argv[1].encode()
+            for name in (b"bad\\xffname-1.0.bin", b"a" * 256):
+                try: os.rename(d + b"/.retry", d + b"/" + name)
+                except OSError as e: print(e.strerror)' $M/incoming
+            """)
+        XCTAssertEqual(badNames.stdout, "Invalid argument\nFile name too long\n", badNames.stderr)
+        XCTAssertTrue(m.sh("mv -T $M/incoming/.retry $M/incoming/retried-1.0.bin").ok, m.log)
+        XCTAssertEqual(m.sh("cat $M/incoming/retried-1.0.bin/state").stdout, "available\n")
+
         // A temporary file removed is gone with its bytes.
         XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/.abandoned && ls -A $M/incoming | grep -qx .abandoned").ok)
         XCTAssertTrue(m.sh("rm $M/incoming/.abandoned").ok)
