@@ -12,11 +12,15 @@ extension Repository {
     /// throw `.verificationFailed`: a truncated upload never becomes available by a word.
     func reverified(_ package: Package, by user: String) throws -> Package {
         let path = blobPath(of: package)
-        let actual = try sha256OfFile(path)
         var analysis: Analysis?
         var problems: [StateDetail]
         var failureState = PackageState.corrupt
-        if actual != package.sha256 {
+        // Missing or unreadable stored bytes are what re-verification is for: a finding, not an error.
+        let hashed = Result { try sha256OfFile(path) }
+        if case .failure(let error) = hashed {
+            problems = [StateDetail(type: "digest", title: "Stored bytes cannot be read",
+                                    detail: "re-verification of \(package.fileName): \(error)")]
+        } else if case .success(let actual) = hashed, actual != package.sha256 {
             problems = [StateDetail(type: "digest", title: "Stored bytes do not match",
                                     detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")]
         } else {
@@ -33,8 +37,9 @@ extension Repository {
             let state = package.state == failureState || package.state.canTransition(to: failureState) ? failureState : .corrupt
             _ = try catalog.failedVerification(id: package.id, state: state, details: problems, by: user)
             let summary = problems.map(\.detail).joined(separator: "; ")
-            logger.error("\(user) set \(package.fileName) id=\(package.id) available, but its bytes fail verification: it stays \(state.rawValue): \(summary)")
-            throw StoreError.verificationFailed("\(package.fileName) stays \(state.rawValue): \(summary)")
+            let outcome = "\(package.state == state ? "stays" : "is now") \(state.rawValue)"
+            logger.error("\(user) set \(package.fileName) id=\(package.id) available, but its bytes fail verification: it \(outcome): \(summary)")
+            throw StoreError.verificationFailed("\(package.fileName) \(outcome): \(summary)")
         }
         let verified = try catalog.passedVerification(id: package.id, formatDetails: analysis.formatDetailsJSON,
                                                       payload: analysis.payload, container: analysis.payloadContainer, by: user)

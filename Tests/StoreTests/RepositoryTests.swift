@@ -221,6 +221,16 @@ final class RepositoryTests: TemporaryRootTestCase {
         let back = try repo.transition(id: good.id, to: .available, by: "tester")
         XCTAssertEqual(back.state, .available)
         XCTAssertEqual(back.stateDetails, [], "verified again, nothing is wrong")
+
+        // Stored bytes gone: a finding too, which makes the package corrupt.
+        XCTAssertEqual(unlink(repo.blobPath(of: back)), 0)
+        XCTAssertThrowsError(try repo.transition(id: good.id, to: .available, by: "tester")) { error in
+            guard case StoreError.verificationFailed(let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("is now corrupt"), message)
+        }
+        let gone = try XCTUnwrap(try repo.catalog.package(id: good.id))
+        XCTAssertEqual(gone.state, .corrupt)
+        XCTAssertEqual(gone.stateDetails.map(\.title), ["Stored bytes cannot be read"])
     }
 
     func testEmptyAndUnknownContent() throws {
