@@ -48,7 +48,13 @@ extension PackageTree {
             switch name {
             case "user.pkgfs.sha256": try expect(upload, "sha256", text, length: 64)
             case "user.pkgfs.sha1": try expect(upload, "sha1", text, length: 40)
-            default: throw FSError(ENOTSUP, "uploads take user.pkgfs.sha256 or user.pkgfs.sha1")
+            case _ where name.hasPrefix("user.pkgfs."):
+                throw FSError(ENOTSUP, "uploads take user.pkgfs.sha256 or user.pkgfs.sha1")
+            case _ where name.hasPrefix("user."):
+                return  // `cp -a`, `rsync -X`: answered, not kept, as an upload's times and mode are
+            default:
+                // The ACLs `cp -a` copies: not supported here, as on every other file (no log line).
+                throw FSError(ENOTSUP, routine: true)
             }
         case .package(let id)?:
             // Namespaces other than user.* do not exist here (README): ENOTSUP, as getxattr says.
