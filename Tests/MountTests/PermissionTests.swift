@@ -73,7 +73,7 @@ final class PermissionTests: XCTestCase {
         for version in ["1", "2", "3"] {
             Shell.run("tar czf \(m.root)/src/keep-\(version).0-1.el7.x86_64.tar.gz -C /etc hostname")
         }
-        Shell.run("chmod 644 \(m.root)/src/* && tar cf \(m.root)/bundle.tar -C \(m.root)/src keep-3.0-1.el7.x86_64.tar.gz")
+        Shell.run("chmod 644 \(m.root)/src/* && mkdir -p \(m.root)/t && cp \(m.root)/src/keep-3.0-1.el7.x86_64.tar.gz \(m.root)/t/ && tar cf \(m.root)/bundle.tar -C \(m.root)/t .")
         let byManager = run(as: Self.manager, m, "cp -p \(m.root)/src/keep-1.0-1.el7.x86_64.tar.gz \(m.mountPoint)/incoming/")
         XCTAssertTrue(byManager.ok, "cp -p by a manager: \(byManager.stderr)")
         Shell.run("setfattr -n user.origin -v build42 \(m.root)/src/keep-2.0-1.el7.x86_64.tar.gz")
