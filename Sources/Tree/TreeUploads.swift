@@ -39,8 +39,8 @@ extension PackageTree {
             return try mapped { try upload.session.write(at: offset, data) }
         case .stateWrite(let write)?:
             let count = try write.write(at: offset, data)
-            // Applied as soon as a line is complete, so `echo word > state` sees a refusal in
-            // write(): shells ignore errors from close().
+            // Applied as soon as a line or a word is complete (`StateWrite.isComplete`), so
+            // `echo word > state` sees a refusal in write(): shells ignore errors from close().
             if write.isComplete { try applyState(write) }
             return count
         default:
