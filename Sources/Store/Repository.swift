@@ -84,9 +84,10 @@ public final class Repository: Sendable {
 
     public func blobPath(of package: Package) -> String { blobs.path(sha256: package.sha256) }
 
-    public func beginUpload(fileName: String, uploader: String) throws -> UploadSession {
+    /// `readBack`: the bytes are read before the upload is finished (`UploadSession.openForReading`).
+    public func beginUpload(fileName: String, uploader: String, readBack: Bool = false) throws -> UploadSession {
         try Self.checkFileName(fileName)
-        return try UploadSession(fileName: fileName, uploader: uploader, directory: layout.temporaryDirectory)
+        return try UploadSession(fileName: fileName, uploader: uploader, directory: layout.temporaryDirectory, readBack: readBack)
     }
 
     /// A package's file name becomes a directory name, a receipt link, a JSON string and a log

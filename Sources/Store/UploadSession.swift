@@ -30,8 +30,13 @@ public final class UploadSession: @unchecked Sendable {
     /// the bytes sent, so the upload can only fail; later writes and the seal report it.
     private var failure: StoreError?
 
-    init(fileName: String, uploader: String, directory: String) throws {
+    /// Whether its bytes are read back before it is sealed (`openForReading`): then all of them
+    /// go through the page cache, none past it (`DirectWriter` keeps a chunk until the seal).
+    private let readBack: Bool
+
+    init(fileName: String, uploader: String, directory: String, readBack: Bool = false) throws {
         self.name = fileName
+        self.readBack = readBack
         self.uploader = uploader
         self.startedAt = Date()
         temporaryPath = "\(directory)/upload-\(UUID().uuidString.lowercased())"
@@ -43,6 +48,12 @@ public final class UploadSession: @unchecked Sendable {
 
     deinit {
         close(fd)
+    }
+
+    /// A descriptor that reads the bytes written so far (a session made with `readBack`); -1 and
+    /// errno if the file cannot be opened.
+    public func openForReading() -> Int32 {
+        open(temporaryPath, O_RDONLY | O_CLOEXEC)
     }
 
     /// Registers the upload under `newName` (a temporary file renamed to its final name).
@@ -75,7 +86,7 @@ public final class UploadSession: @unchecked Sendable {
         try lock.withLock {
             if let failure { throw failure }
             if offset == 0 && length == 0 {
-                mayWriteDirect = bytes.count >= Sniffed.headLength
+                mayWriteDirect = !readBack && bytes.count >= Sniffed.headLength
                     && Self.nothingReadsBackTheTail(of: Sniffed(head: Array(bytes.prefix(Sniffed.headLength))).format)
             }
             try recordingFailure { try store(bytes, at: offset) }

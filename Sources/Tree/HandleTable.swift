@@ -67,7 +67,9 @@ final class Upload: @unchecked Sendable {
         self.writer = writer
     }
 
-    var isStaging: Bool { name.hasPrefix(".") }
+    var isStaging: Bool { Self.isStaging(name) }
+
+    static func isStaging(_ name: String) -> Bool { name.hasPrefix(".") }
 
     var isFinished: Bool { lock.withLock { outcome != nil } }
 

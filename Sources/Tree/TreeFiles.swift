@@ -44,8 +44,14 @@ extension PackageTree {
         case .payload(let id, let path, _):
             if writing { throw FSError.accessDenied("files/ shows the payload of a package; it is read-only") }
             return .cachedReadOnly(handles.add(.payload(try openPayload(id, path: path))))
-        case .upload:
-            throw FSError(EBUSY, "an upload of this name is in progress")
+        case .upload(let h):
+            // A temporary upload reads back what was written so far; nothing reopens one to write.
+            guard !writing, let upload = handles.upload(h), upload.isStaging, !upload.isFinished else {
+                throw FSError(EBUSY, "an upload of this name is in progress; it is registered when its writer closes it")
+            }
+            let fd = upload.session.openForReading()
+            guard fd >= 0 else { throw FSError(EIO, "\(upload.name) cannot be read back: \(String(cString: strerror(errno)))") }
+            return OpenReply(handle: handles.add(.blob(fd)), directIO: true)
         default:
             throw node.isDirectory ? FSError(EISDIR) : FSError(EINVAL)
         }

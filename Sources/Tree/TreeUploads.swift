@@ -17,7 +17,10 @@ extension PackageTree {
         if handles.upload(named: name) != nil {
             throw FSError(EBUSY, "\(name) is being uploaded right now")
         }
-        let session = try mapped { try repository.beginUpload(fileName: name, uploader: AccessPolicy.userName(caller.uid)) }
+        // A temporary file is read back before it is renamed into place ("download, verify, mv").
+        let session = try mapped {
+            try repository.beginUpload(fileName: name, uploader: AccessPolicy.userName(caller.uid), readBack: Upload.isStaging(name))
+        }
         let upload = Upload(name: name, session: session, writer: caller)
         let handle = handles.add(.upload(upload))
         var entry = try referencedEntry(for: .upload(handle), parent: parent, name: name)

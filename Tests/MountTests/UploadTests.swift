@@ -221,6 +221,13 @@ final class UploadTests: XCTestCase {
         XCTAssertTrue(m.sh("mv -T $M/incoming/.retry $M/incoming/retried-1.0.bin").ok, m.log)
         XCTAssertEqual(m.sh("cat $M/incoming/retried-1.0.bin/state").stdout, "available\n")
 
+        // Download to a temporary name, verify, then move into place: it reads back whole, also
+        // past the point where a plain file's bytes would bypass the page cache.
+        _ = TestPackages.randomFile("\(m.root)/big-1.0.bin", size: 9 << 20 | 321)
+        XCTAssertTrue(m.sh("cp big-1.0.bin $M/incoming/.big.part && cmp big-1.0.bin $M/incoming/.big.part").ok, m.log)
+        XCTAssertFalse(m.sh("echo more >> $M/incoming/.big.part").ok, "nothing reopens it to write")
+        XCTAssertTrue(m.sh("mv -T $M/incoming/.big.part $M/incoming/big-1.0.bin && cmp big-1.0.bin $M/incoming/big-1.0.bin/big-1.0.bin").ok)
+
         // A temporary file removed is gone with its bytes.
         XCTAssertTrue(m.sh("cp \(Shell.quote(rpm)) $M/incoming/.abandoned && ls -A $M/incoming | grep -qx .abandoned").ok)
         XCTAssertTrue(m.sh("rm $M/incoming/.abandoned").ok)
