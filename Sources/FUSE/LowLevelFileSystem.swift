@@ -29,6 +29,8 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, caller: Caller) throws -> (Entry, OpenReply)
     func unlink(parent: UInt64, name: String, caller: Caller) throws
     func rmdir(parent: UInt64, name: String, caller: Caller) throws
+    /// Where `ino` is, for a log line: its path from the mount's root ("" for the root itself).
+    func describe(_ ino: UInt64) -> String
     /// rename(2); `flags` are renameat2's (RENAME_NOREPLACE, RENAME_EXCHANGE).
     func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32, caller: Caller) throws
     /// The inode the kernel holds for `name` in `parent`, if any, without a new reference
@@ -70,6 +72,7 @@ extension LowLevelFileSystem {
         throw FSError(EBADF)
     }
     public func flush(_ ino: UInt64, handle: UInt64, caller: Caller) throws {}
+    public func describe(_ ino: UInt64) -> String { ino == 1 ? "" : "inode \(ino)" }
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32, caller: Caller) throws {
         throw FSError(EACCES)
     }

@@ -46,7 +46,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         do {
             var e = entryParam(try ctx.fs.lookup(parent: parent, name: n))
             fuse_reply_entry(req, &e)
-        } catch { replyError(req, error, ctx, "lookup \(parent)/\(n)") }
+        } catch { replyError(req, error, ctx, "lookup \(ctx.path(parent, n))") }
     }
 
     ops.forget = { req, ino, count in
@@ -70,7 +70,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             let e = try ctx.fs.getattr(ino)
             var st = statStruct(e.attributes)
             fuse_reply_attr(req, &st, e.attributeTimeout)
-        } catch { replyError(req, error, ctx, "getattr \(ino)") }
+        } catch { replyError(req, error, ctx, "getattr \(ctx.path(ino))") }
     }
 
     ops.setattr = { req, ino, attr, toSet, fi in
@@ -89,7 +89,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             let e = try ctx.fs.setattr(ino, handle: fi?.pointee.fh, changes: changes, caller: caller(req))
             var st = statStruct(e.attributes)
             fuse_reply_attr(req, &st, e.attributeTimeout)
-        } catch { replyError(req, error, ctx, "setattr \(ino)") }
+        } catch { replyError(req, error, ctx, "setattr \(ctx.path(ino))") }
     }
 
     ops.readlink = { req, ino in
@@ -97,7 +97,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         do {
             let target = try ctx.fs.readlink(ino)
             fuse_reply_readlink(req, target)
-        } catch { replyError(req, error, ctx, "readlink \(ino)") }
+        } catch { replyError(req, error, ctx, "readlink \(ctx.path(ino))") }
     }
 
     ops.opendir = { req, ino, fi in
@@ -116,7 +116,7 @@ func makeOperations() -> fuse_lowlevel_ops {
                 fi.pointee.keep_cache = listing.mayBeCached ? 1 : 0
             }
             fuse_reply_open(req, fi)
-        } catch { replyError(req, error, ctx, "opendir \(ino)") }
+        } catch { replyError(req, error, ctx, "opendir \(ctx.path(ino))") }
     }
 
     ops.readdir = { req, ino, size, offset, fi in
@@ -169,7 +169,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             }
             if let backingID, let fi { pkgfs_reply_open_passthrough(req, fi, backingID) }
             else { fuse_reply_open(req, fi) }
-        } catch { replyError(req, error, ctx, "open \(ino)") }
+        } catch { replyError(req, error, ctx, "open \(ctx.path(ino))") }
     }
 
     ops.read = { req, ino, size, offset, fi in
@@ -177,7 +177,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         do {
             let bytes = try ctx.fs.read(ino, handle: fi?.pointee.fh ?? 0, offset: Int64(offset), size: size)
             replyBytes(req, bytes)
-        } catch { replyError(req, error, ctx, "read \(ino)") }
+        } catch { replyError(req, error, ctx, "read \(ctx.path(ino))") }
     }
 
     ops.write = { req, ino, buf, size, offset, fi in
@@ -187,13 +187,13 @@ func makeOperations() -> fuse_lowlevel_ops {
             let written = try ctx.fs.write(ino, handle: fi?.pointee.fh ?? 0, offset: Int64(offset),
                                            data: data, caller: caller(req))
             fuse_reply_write(req, written)
-        } catch { replyError(req, error, ctx, "write \(ino)") }
+        } catch { replyError(req, error, ctx, "write \(ctx.path(ino))") }
     }
 
     // close() returns once what the flush changed is gone from the kernel's caches.
     ops.flush = { req, ino, fi in
         let ctx = FuseContext.from(req)
-        replyAfterChange(req, ctx, "close \(ino)") {
+        replyAfterChange(req, ctx, "close \(ctx.path(ino))") {
             try ctx.fs.flush(ino, handle: fi?.pointee.fh ?? 0, caller: caller(req))
         }
     }
@@ -213,7 +213,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         guard String(validatingCString: name!) != nil else {
             // Repairing the bytes to U+FFFD would register another name than the one created.
             return replyError(req, FSError.invalid("\(n.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
-                              ctx, "create \(parent)/\(n)")
+                              ctx, "create \(ctx.path(parent, n))")
         }
         do {
             let (entry, reply) = try ctx.fs.create(parent: parent, name: n, mode: mode,
@@ -221,14 +221,14 @@ func makeOperations() -> fuse_lowlevel_ops {
             applyOpenReply(reply, fi)
             var e = entryParam(entry)
             fuse_reply_create(req, &e, fi)
-        } catch { replyError(req, error, ctx, "create \(parent)/\(n)") }
+        } catch { replyError(req, error, ctx, "create \(ctx.path(parent, n))") }
     }
 
     ops.unlink = { req, parent, name in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         // The kernel holds the directory's lock (and the file's, which no invalidation takes).
-        replyAfterChange(req, ctx, locked: [parent], "unlink \(parent)/\(n)") {
+        replyAfterChange(req, ctx, locked: [parent], "unlink \(ctx.path(parent, n))") {
             try ctx.fs.unlink(parent: parent, name: n, caller: caller(req))
         }
     }
@@ -237,7 +237,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         let removed = ctx.fs.heldInode(named: n, in: parent)
-        replyAfterChange(req, ctx, locked: Set([parent, removed].compactMap { $0 }), "rmdir \(parent)/\(n)") {
+        replyAfterChange(req, ctx, locked: Set([parent, removed].compactMap { $0 }), "rmdir \(ctx.path(parent, n))") {
             try ctx.fs.rmdir(parent: parent, name: n, caller: caller(req))
         }
     }
@@ -248,29 +248,33 @@ func makeOperations() -> fuse_lowlevel_ops {
         guard String(validatingCString: newName!) != nil else {
             // As in create: the name registered must be the name asked for.
             return replyError(req, FSError.invalid("\(nn.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
-                              ctx, "rename \(parent)/\(n) to \(newParent)/\(nn)")
+                              ctx, "rename \(ctx.path(parent, n)) to \(ctx.path(newParent, nn))")
         }
-        replyAfterChange(req, ctx, locked: [parent, newParent], "rename \(parent)/\(n) to \(newParent)/\(nn)") {
+        replyAfterChange(req, ctx, locked: [parent, newParent], "rename \(ctx.path(parent, n)) to \(ctx.path(newParent, nn))") {
             try ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, flags: flags, caller: caller(req))
         }
     }
 
     // The tree is made from the packages: nothing else can be made in it (refused here, and logged).
     ops.mkdir = { req, parent, name, _ in
+        let ctx = FuseContext.from(req)
         replyError(req, FSError.accessDenied("directories come from the packages; upload with cp into incoming/"),
-                   FuseContext.from(req), "mkdir \(parent)/\(String(cString: name!))")
+                   ctx, "mkdir \(ctx.path(parent, String(cString: name!)))")
     }
     ops.symlink = { req, _, parent, name in
+        let ctx = FuseContext.from(req)
         replyError(req, FSError.accessDenied("links come from the packages; upload with cp into incoming/"),
-                   FuseContext.from(req), "symlink \(parent)/\(String(cString: name!))")
+                   ctx, "symlink \(ctx.path(parent, String(cString: name!)))")
     }
     ops.mknod = { req, parent, name, _, _ in
+        let ctx = FuseContext.from(req)
         replyError(req, FSError.accessDenied("only regular files can be created, in incoming/"),
-                   FuseContext.from(req), "mknod \(parent)/\(String(cString: name!))")
+                   ctx, "mknod \(ctx.path(parent, String(cString: name!)))")
     }
     ops.link = { req, ino, newParent, newName in
+        let ctx = FuseContext.from(req)
         replyError(req, FSError.accessDenied("hard links cannot be made here; upload with cp into incoming/"),
-                   FuseContext.from(req), "link \(ino) to \(newParent)/\(String(cString: newName!))")
+                   ctx, "link \(ctx.path(ino)) to \(ctx.path(newParent, String(cString: newName!)))")
     }
 
     ops.getxattr = { req, ino, name, size in
@@ -285,7 +289,7 @@ func makeOperations() -> fuse_lowlevel_ops {
             } else {
                 replyBytes(req, value)
             }
-        } catch { replyError(req, error, ctx, "getxattr \(ino) \(n)") }
+        } catch { replyError(req, error, ctx, "getxattr \(ctx.path(ino)) \(n)") }
     }
 
     ops.listxattr = { req, ino, size in
@@ -299,14 +303,14 @@ func makeOperations() -> fuse_lowlevel_ops {
             } else {
                 replyBytes(req, bytes)
             }
-        } catch { replyError(req, error, ctx, "listxattr \(ino)") }
+        } catch { replyError(req, error, ctx, "listxattr \(ctx.path(ino))") }
     }
 
     ops.setxattr = { req, ino, name, value, size, _ in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-        replyAfterChange(req, ctx, locked: [ino], "setxattr \(ino) \(n)") {
+        replyAfterChange(req, ctx, locked: [ino], "setxattr \(ctx.path(ino)) \(n)") {
             try ctx.fs.setxattr(ino, name: n, value: bytes, caller: caller(req))
         }
     }
@@ -314,7 +318,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.removexattr = { req, ino, name in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
-        replyAfterChange(req, ctx, locked: [ino], "removexattr \(ino) \(n)") {
+        replyAfterChange(req, ctx, locked: [ino], "removexattr \(ctx.path(ino)) \(n)") {
             try ctx.fs.removexattr(ino, name: n, caller: caller(req))
         }
     }
@@ -362,7 +366,7 @@ private func replyListingPage(
     do {
         (listing, cookie) = try directoryListing(ctx, ino, fi, offset)
         try listing.load()
-    } catch { return replyError(req, error, ctx, "readdir \(ino)") }
+    } catch { return replyError(req, error, ctx, "readdir \(ctx.path(ino))") }
     // Up to the caller's getdents size (1 MiB for find): not zeroed, only the used part is sent.
     let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: size)
     defer { buffer.deallocate() }

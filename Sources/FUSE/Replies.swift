@@ -74,13 +74,13 @@ func replyBytes(_ req: fuse_req_t?, _ bytes: [UInt8]) {
 /// once the kernel has been told what changed (see `Notifier.reply(after:holding:_:)`).
 /// `locked`: the inodes the kernel holds locked for the request. The reply waits, not the
 /// thread: an invalidation may wait for a listing in flight, which needs a free thread.
-func replyAfterChange(_ req: fuse_req_t?, _ context: FuseContext, locked: Set<UInt64> = [], _ what: String,
-                      _ change: () throws -> Void) {
+func replyAfterChange(_ req: fuse_req_t?, _ context: FuseContext, locked: Set<UInt64> = [],
+                      _ what: @autoclosure @escaping @Sendable () -> String, _ change: () throws -> Void) {
     let request = PendingRequest(req: req)
     let reply: @Sendable (Result<Void, any Error>) -> Void = { outcome in
         switch outcome {
         case .success: fuse_reply_err(request.req, 0)
-        case .failure(let error): replyError(request.req, error, context, what)
+        case .failure(let error): replyError(request.req, error, context, what())
         }
     }
     guard let notifier = context.notifier else { return reply(Result { try change() }) }

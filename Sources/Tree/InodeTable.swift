@@ -140,6 +140,21 @@ final class InodeTable: @unchecked Sendable {
         }
     }
 
+    /// The path of `ino` from the root ("/incoming/x"; "" for the root), by where each inode on
+    /// the way was last seen; nil once the kernel no longer holds one of them.
+    func path(of ino: UInt64) -> String? {
+        lock.withLock {
+            var names: [String] = []
+            var current = ino
+            while current != Self.rootIno {
+                guard let entry = slots[current], names.count < 64 else { return nil }
+                names.append(entry.name)
+                current = entry.parent
+            }
+            return names.reversed().map { "/" + $0 }.joined()
+        }
+    }
+
     /// Where `node` was last seen, if the kernel holds it.
     func place(of node: Node) -> Place? {
         lock.withLock {

@@ -91,6 +91,10 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         if case let .meta(id, version)? = inodes.forget(ino, count: count) { metaCache.forgetSuperseded(id, version: version) }
     }
 
+    public func describe(_ ino: UInt64) -> String {
+        inodes.path(of: ino) ?? "inode \(ino)"
+    }
+
     public func getattr(_ ino: UInt64) throws -> Entry {
         guard let node = inodes.node(ino) else { throw FSError.notFound() }
         return try entry(for: node, ino: ino)

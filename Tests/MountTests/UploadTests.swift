@@ -238,7 +238,7 @@ final class UploadTests: XCTestCase {
         let mv = m.sh("mv $M/incoming/\(name) $M/incoming/other.rpm")
         XCTAssertTrue(mv.stderr.contains("Permission denied"), mv.stderr)
         XCTAssertTrue(m.sh("mkdir $M/incoming/d").stderr.contains("Permission denied"))
-        XCTAssertTrue(m.log.contains("cannot be renamed: only a temporary upload"), m.log)
+        XCTAssertTrue(m.log.contains("rename /incoming/\(name) to /incoming/other.rpm: \(name) cannot be renamed: only a temporary upload"), m.log)
         XCTAssertTrue(m.log.contains("directories come from the packages"), m.log)
     }
 
