@@ -16,18 +16,18 @@ final class FuseContext: @unchecked Sendable {
     private let lock = NSLock()
     private var listings: [UInt64: any DirectoryListing] = [:]
 
-    /// `ino` (or `child` in it) as a log line names it: a path from the mount's root.
-    func path(_ ino: UInt64, _ child: String? = nil) -> String {
-        let base = fs.describe(ino)
-        if let child { return base + "/" + child }
-        return base.isEmpty ? "/" : base
-    }
-
     private var nextListing: UInt64 = 1
 
     init(fs: any LowLevelFileSystem, logger: Logger) {
         self.fs = fs
         self.logger = logger
+    }
+
+    /// `ino` (or `child` in it) as a log line names it: a path from the mount's root.
+    func path(_ ino: UInt64, _ child: String? = nil) -> String {
+        let base = fs.describe(ino)
+        if let child { return base + "/" + child }
+        return base.isEmpty ? "/" : base
     }
 
     /// Keeps a directory snapshot for the lifetime of one opendir, so paging is consistent.

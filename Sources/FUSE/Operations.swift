@@ -211,9 +211,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         guard String(validatingCString: name!) != nil else {
-            // Repairing the bytes to U+FFFD would register another name than the one created.
-            return replyError(req, FSError.invalid("\(n.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
-                              ctx, "create \(ctx.path(parent, n))")
+            return replyError(req, notUTF8(n), ctx, "create \(ctx.path(parent, n))")
         }
         do {
             let (entry, reply) = try ctx.fs.create(parent: parent, name: n, mode: mode,
@@ -246,9 +244,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         let ctx = FuseContext.from(req)
         let (n, nn) = (String(cString: name!), String(cString: newName!))
         guard String(validatingCString: newName!) != nil else {
-            // As in create: the name registered must be the name asked for.
-            return replyError(req, FSError.invalid("\(nn.debugDescription) is not a valid package file name: its bytes are not UTF-8"),
-                              ctx, "rename \(ctx.path(parent, n)) to \(ctx.path(newParent, nn))")
+            return replyError(req, notUTF8(nn), ctx, "rename \(ctx.path(parent, n)) to \(ctx.path(newParent, nn))")
         }
         replyAfterChange(req, ctx, locked: [parent, newParent], "rename \(ctx.path(parent, n)) to \(ctx.path(newParent, nn))") {
             try ctx.fs.rename(parent: parent, name: n, newParent: newParent, newName: nn, flags: flags, caller: caller(req))
@@ -257,24 +253,18 @@ func makeOperations() -> fuse_lowlevel_ops {
 
     // The tree is made from the packages: nothing else can be made in it (refused here, and logged).
     ops.mkdir = { req, parent, name, _ in
-        let ctx = FuseContext.from(req)
-        replyError(req, FSError.accessDenied("directories come from the packages; upload with cp into incoming/"),
-                   ctx, "mkdir \(ctx.path(parent, String(cString: name!)))")
+        refuse(req, "directories come from the packages; upload with cp into incoming/") { "mkdir \($0.path(parent, String(cString: name!)))" }
     }
     ops.symlink = { req, _, parent, name in
-        let ctx = FuseContext.from(req)
-        replyError(req, FSError.accessDenied("links come from the packages; upload with cp into incoming/"),
-                   ctx, "symlink \(ctx.path(parent, String(cString: name!)))")
+        refuse(req, "links come from the packages; upload with cp into incoming/") { "symlink \($0.path(parent, String(cString: name!)))" }
     }
     ops.mknod = { req, parent, name, _, _ in
-        let ctx = FuseContext.from(req)
-        replyError(req, FSError.accessDenied("only regular files can be created, in incoming/"),
-                   ctx, "mknod \(ctx.path(parent, String(cString: name!)))")
+        refuse(req, "only regular files can be created, in incoming/") { "mknod \($0.path(parent, String(cString: name!)))" }
     }
     ops.link = { req, ino, newParent, newName in
-        let ctx = FuseContext.from(req)
-        replyError(req, FSError.accessDenied("hard links cannot be made here; upload with cp into incoming/"),
-                   ctx, "link \(ctx.path(ino)) to \(ctx.path(newParent, String(cString: newName!)))")
+        refuse(req, "hard links cannot be made here; upload with cp into incoming/") {
+            "link \($0.path(ino)) to \($0.path(newParent, String(cString: newName!)))"
+        }
     }
 
     ops.getxattr = { req, ino, name, size in

@@ -22,6 +22,18 @@ func replyError(_ req: fuse_req_t?, _ error: any Error, _ context: FuseContext, 
     fuse_reply_err(req, code)
 }
 
+/// EACCES for an operation the tree never allows, logged as `what` names it.
+func refuse(_ req: fuse_req_t?, _ why: String, _ what: (FuseContext) -> String) {
+    let context = FuseContext.from(req)
+    replyError(req, FSError.accessDenied(why), context, what(context))
+}
+
+/// A new name whose bytes are not UTF-8: repaired to U+FFFD it would register another name than
+/// the one asked for.
+func notUTF8(_ name: String) -> FSError {
+    FSError.invalid("\(name.debugDescription) is not a valid package file name: its bytes are not UTF-8")
+}
+
 func statStruct(_ a: Attributes) -> stat {
     var st = stat()
     st.st_ino = UInt(a.ino)
