@@ -74,11 +74,6 @@ extension Catalog {
         }
     }
 
-    /// Replaces `packageStateDetails` without a transition (a problem found while already corrupt).
-    public func setStateDetails(id: Int64, _ details: [StateDetail], by user: String) throws -> Package {
-        try update(id: id, by: user) { $0.stateDetails = JSONText.encode(details) }
-    }
-
     public func setLabels(id: Int64, labels: [Label], by user: String, at date: Date = Date()) throws -> Package {
         try update(id: id, by: user, at: date) { $0.labels = JSONText.encode(labels) }
     }
@@ -100,9 +95,7 @@ extension Catalog {
             record.state = PackageState.available.rawValue
             record.stateDetails = JSONText.encode([StateDetail]())
             if let formatDetails { record.formatDetails = formatDetails }
-            let listed = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM payload WHERE packageId = ?)"),
-                                           arguments: [id]) ?? false
-            if !listed {
+            if try payloadContainer(packageID: id, db) == nil {
                 try recordPayload(payload, container: container, packageID: id, db)
             }
         }

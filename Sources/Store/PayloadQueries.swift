@@ -9,10 +9,12 @@ extension Catalog {
     /// How the payload of a package is packed in its blob; nil when it has none (not an
     /// rpm/deb/tar/zip, or its payload could not be listed).
     public func payloadContainer(packageID: Int64) throws -> PayloadContainer? {
-        try read { db in
-            try String.fetchOne(cached: db, sql: "SELECT container FROM payload WHERE packageId = ?",
-                                arguments: [packageID]).flatMap(PayloadContainer.init(rawValue:))
-        }
+        try read { db in try payloadContainer(packageID: packageID, db) }
+    }
+
+    func payloadContainer(packageID: Int64, _ db: Database) throws -> PayloadContainer? {
+        try String.fetchOne(cached: db, sql: "SELECT container FROM payload WHERE packageId = ?",
+                            arguments: [packageID]).flatMap(PayloadContainer.init(rawValue:))
     }
 
     /// The entries directly inside directory `directory` ("" for the payload root), by name.

@@ -16,14 +16,14 @@ extension Repository {
         var problems: [StateDetail]
         var failureState = PackageState.corrupt
         // Missing or unreadable stored bytes are what re-verification is for: a finding, not an error.
-        let hashed = Result { try sha256OfFile(path) }
-        if case .failure(let error) = hashed {
+        switch Result(catching: { try sha256OfFile(path) }) {
+        case .failure(let error):
             problems = [StateDetail(type: "digest", title: "Stored bytes cannot be read",
                                     detail: "re-verification of \(package.fileName): \(error)")]
-        } else if case .success(let actual) = hashed, actual != package.sha256 {
+        case .success(let actual) where actual != package.sha256:
             problems = [StateDetail(type: "digest", title: "Stored bytes do not match",
                                     detail: "re-verification of \(package.fileName) computed sha256 \(actual), the catalog records \(package.sha256)")]
-        } else {
+        case .success:
             let fresh = analyzer.analyze(path: path, fileName: package.fileName, size: package.size)
             problems = fresh.problems
             failureState = fresh.failureState
