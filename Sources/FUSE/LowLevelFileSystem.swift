@@ -7,7 +7,7 @@ import Glibc
 /// filesystem can be tested without a mount. Every method may be called from several
 /// threads at once.
 public protocol LowLevelFileSystem: AnyObject, Sendable {
-    func lookup(parent: UInt64, name: String) throws -> Entry
+    func lookup(parent: UInt64, name: String, caller: Caller) throws -> Entry
     func getattr(_ ino: UInt64) throws -> Entry
     func setattr(_ ino: UInt64, handle: UInt64?, changes: AttributeChanges, caller: Caller) throws -> Entry
     func readlink(_ ino: UInt64) throws -> String

@@ -44,7 +44,7 @@ func makeOperations() -> fuse_lowlevel_ops {
         // could find another entry.
         guard let n = String(validatingCString: name!) else { fuse_reply_err(req, ENOENT); return }
         do {
-            var e = entryParam(try ctx.fs.lookup(parent: parent, name: n))
+            var e = entryParam(try ctx.fs.lookup(parent: parent, name: n, caller: caller(req)))
             fuse_reply_entry(req, &e)
         } catch { replyError(req, error, ctx, "lookup \(ctx.path(parent, n))") }
     }

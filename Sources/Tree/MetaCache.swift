@@ -63,16 +63,17 @@ final class MetaCache: @unchecked Sendable {
         _ = lock.withLock { superseded.removeValue(forKey: Key(id: id, version: version)) }
     }
 
-    /// Whether an open of meta.json at `version` is refused (see `StaleOpens`).
-    func refusesOpen(_ id: Int64, version: Double, now: ContinuousClock.Instant = .now) -> Bool {
+    /// Whether an open of meta.json at `version` by `task` is refused (see `StaleOpens`).
+    func refusesOpen(_ id: Int64, version: Double, task: Int32, now: ContinuousClock.Instant = .now) -> Bool {
         lock.withLock {
-            staleOpens.refuses(id, version: version, superseded: superseded[Key(id: id, version: version)] != nil, now: now)
+            let superseded = superseded[Key(id: id, version: version)] != nil
+            return staleOpens.refuses(id, version: version, task: task, superseded: superseded, now: now)
         }
     }
 
-    /// meta.json of `id` at `version` was looked up (see `StaleOpens`).
-    func lookedUp(_ id: Int64, version: Double, now: ContinuousClock.Instant = .now) {
-        lock.withLock { staleOpens.lookedUp(id, version: version, now: now) }
+    /// meta.json of `id` at `version` was looked up by `task` (see `StaleOpens`).
+    func lookedUp(_ id: Int64, version: Double, task: Int32, now: ContinuousClock.Instant = .now) {
+        lock.withLock { staleOpens.lookedUp(id, version: version, task: task, now: now) }
     }
 
     /// Superseded documents held (for tests).

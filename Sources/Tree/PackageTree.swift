@@ -48,21 +48,32 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
 
     // MARK: - names
 
-    public func lookup(parent: UInt64, name: String) throws -> Entry {
+    public func lookup(parent: UInt64, name: String, caller: Caller) throws -> Entry {
         guard let parentNode = inodes.node(parent) else { throw FSError.notFound() }
-        guard var child = try mapped({ try resolve(name, in: parentNode) }) else {
-            throw FSError.notFound("\(name) not found")
-        }
-        if case let .meta(id, resolved) = child {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let generation = summaries.currentGeneration
+            guard let child = try mapped({ try resolve(name, in: parentNode) }) else {
+                throw FSError.notFound("\(name) not found")
+            }
+            guard case let .meta(id, resolved) = child else { return try referencedEntry(for: child, parent: parent, name: name) }
             // Its size is its rendering, which may find the package changed since the summary
             // the name was resolved with: the node shows what was rendered, so its size and
             // its reads agree.
             let version = knowsMetaSize(of: id, version: resolved) ? resolved
                 : try mapped { try renderedMetaJSON(id, version: resolved).version }
-            child = .meta(id, version: version)
-            metaCache.lookedUp(id, version: version)
+            let entry = try referencedEntry(for: .meta(id, version: version), parent: parent, name: name)
+            // A change between the resolving and the reference found no inode of this version to
+            // supersede, and its answer would follow the change's: the name would lead to the
+            // document before the change. Resolved again (a few times at most while others change).
+            if summaries.currentGeneration != generation && attempt < 4 {
+                forget(entry.attributes.ino, count: 1)
+                continue
+            }
+            metaCache.lookedUp(id, version: version, task: caller.pid)
+            return entry
         }
-        return try referencedEntry(for: child, parent: parent, name: name)
     }
 
     /// The entry of `node` as the kernel is about to hold it: one more reference on its inode

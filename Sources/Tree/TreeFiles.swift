@@ -20,7 +20,7 @@ extension PackageTree {
             // Opened through a name the kernel has not dropped yet after a change (a label set on
             // the package directory, which it holds locked until the reply, drops it just after):
             // ESTALE, and the kernel looks the name up again and opens the new inode.
-            if metaCache.refusesOpen(id, version: version) {
+            if metaCache.refusesOpen(id, version: version, task: caller.pid) {
                 throw FSError(ESTALE, "meta.json of package \(id) changed since it was looked up", routine: true)
             }
             // No catalog read here: the kernel serves a warm meta.json from its page cache and

@@ -53,7 +53,7 @@ private final class ChangingDirectory: LowLevelFileSystem, @unchecked Sendable {
 
     func addName(_ name: String) { lock.withLock { names.append(name) } }
 
-    func lookup(parent: UInt64, name: String) throws -> Entry { throw FSError(ENOENT) }
+    func lookup(parent: UInt64, name: String, caller: Caller) throws -> Entry { throw FSError(ENOENT) }
     func getattr(_ ino: UInt64) throws -> Entry { throw FSError(ENOENT) }
     func opendir(_ ino: UInt64) throws -> any DirectoryListing { NameListing(lock.withLock { names }) }
     func open(_ ino: UInt64, flags: Int32, caller: Caller) throws -> OpenReply { throw FSError(EACCES) }

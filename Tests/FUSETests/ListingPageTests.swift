@@ -68,7 +68,7 @@ private final class ManyNamesFileSystem: LowLevelFileSystem, @unchecked Sendable
               entryTimeout: 60, attributeTimeout: 60)
     }
 
-    func lookup(parent: UInt64, name: String) throws -> Entry {
+    func lookup(parent: UInt64, name: String, caller: Caller) throws -> Entry {
         guard parent == 1, let index = names.firstIndex(of: name) else { throw FSError(ENOENT) }
         return entry(index: index)
     }

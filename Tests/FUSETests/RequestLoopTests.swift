@@ -206,7 +206,7 @@ private final class GateFileSystem: LowLevelFileSystem, @unchecked Sendable {
                      entryTimeout: 0, attributeTimeout: 0)
     }
 
-    func lookup(parent: UInt64, name: String) throws -> Entry {
+    func lookup(parent: UInt64, name: String, caller: Caller) throws -> Entry {
         switch (parent, name) {
         case (1, "a"):
             return entry(Self.aIno)

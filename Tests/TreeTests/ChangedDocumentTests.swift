@@ -145,14 +145,14 @@ final class MetaCacheTests: XCTestCase {
     func testASupersededDocumentOutlivesNewerOnesUntilTheKernelForgetsIt() {
         let cache = MetaCache(documents: 2, sizes: 2)
         XCTAssertFalse(cache.supersede(1, version: 9), "never rendered: nothing to keep")
-        XCTAssertTrue(cache.refusesOpen(1, version: 9))
+        XCTAssertTrue(cache.refusesOpen(1, version: 9, task: 1))
         cache.store([1, 2, 3], for: 1, version: 10)
         XCTAssertTrue(cache.supersede(1, version: 10))
         for version in 11...20 { cache.store([9], for: 1, version: Double(version)) }
         XCTAssertEqual(cache.bytes(for: 1, version: 10), [1, 2, 3])
         XCTAssertEqual(cache.size(for: 1, version: 10), 3)
         XCTAssertEqual(cache.size(for: 1, version: 20), 1)
-        XCTAssertFalse(cache.refusesOpen(1, version: 20))
+        XCTAssertFalse(cache.refusesOpen(1, version: 20, task: 1))
         cache.forgetSuperseded(1, version: 10)
         cache.forgetSuperseded(1, version: 9)
         XCTAssertNil(cache.bytes(for: 1, version: 10))
@@ -168,19 +168,40 @@ final class MetaCacheTests: XCTestCase {
             cache.store([1], for: 7, version: version)
             _ = cache.supersede(7, version: version)
         }
-        cache.lookedUp(7, version: 2, now: t0)
-        XCTAssertTrue(cache.refusesOpen(7, version: 2, now: t0 + .microseconds(100)), "looked up with no refusal before it")
-        XCTAssertTrue(cache.refusesOpen(7, version: 1, now: t0 + .milliseconds(1)))
-        cache.lookedUp(7, version: 2, now: t0 + .milliseconds(2))
-        cache.lookedUp(7, version: 2, now: t0 + .milliseconds(2))
-        XCTAssertFalse(cache.refusesOpen(7, version: 2, now: t0 + .milliseconds(3)))
-        XCTAssertFalse(cache.refusesOpen(7, version: 2, now: t0 + .milliseconds(3)), "two readers retrying")
-        XCTAssertTrue(cache.refusesOpen(7, version: 2, now: t0 + .milliseconds(4)), "the lookups' opens are done")
-        cache.lookedUp(7, version: 3, now: t0 + .milliseconds(10))
-        XCTAssertTrue(cache.refusesOpen(7, version: 3, now: t0 + .seconds(2)), "an open long after the lookup is not its retry")
-        cache.lookedUp(7, version: 3, now: t0 + .seconds(4))
-        XCTAssertTrue(cache.refusesOpen(7, version: 3, now: t0 + .seconds(4)), "a lookup long after the refusal is not its retry")
-        XCTAssertFalse(cache.refusesOpen(8, version: 3, now: t0), "another package")
-        XCTAssertFalse(cache.refusesOpen(7, version: 4, now: t0), "a current version")
+        cache.lookedUp(7, version: 2, task: 100, now: t0)
+        XCTAssertTrue(cache.refusesOpen(7, version: 2, task: 100, now: t0 + .microseconds(100)), "looked up with no refusal before it")
+        XCTAssertTrue(cache.refusesOpen(7, version: 1, task: 100, now: t0 + .milliseconds(1)))
+        XCTAssertTrue(cache.refusesOpen(7, version: 1, task: 101, now: t0 + .milliseconds(1)))
+        cache.lookedUp(7, version: 2, task: 100, now: t0 + .milliseconds(2))
+        cache.lookedUp(7, version: 2, task: 101, now: t0 + .milliseconds(2))
+        XCTAssertFalse(cache.refusesOpen(7, version: 2, task: 100, now: t0 + .milliseconds(3)))
+        XCTAssertFalse(cache.refusesOpen(7, version: 2, task: 101, now: t0 + .milliseconds(3)), "two readers retrying")
+        XCTAssertTrue(cache.refusesOpen(7, version: 2, task: 100, now: t0 + .milliseconds(4)), "the lookups' opens are done")
+        cache.lookedUp(7, version: 3, task: 100, now: t0 + .milliseconds(10))
+        XCTAssertTrue(cache.refusesOpen(7, version: 3, task: 100, now: t0 + .seconds(2)), "an open long after the lookup is not its retry")
+        cache.lookedUp(7, version: 3, task: 100, now: t0 + .seconds(4))
+        XCTAssertTrue(cache.refusesOpen(7, version: 3, task: 100, now: t0 + .seconds(4)), "a lookup long after the refusal is not its retry")
+        XCTAssertFalse(cache.refusesOpen(8, version: 3, task: 100, now: t0), "another package")
+        XCTAssertFalse(cache.refusesOpen(7, version: 4, task: 100, now: t0), "a current version")
+    }
+
+    /// What CI once saw as one read in 300 with the label before the one just set: a reader whose
+    /// open was refused looks the name up, resolves the old version just before a change and is
+    /// answered just after; the writer, its `setxattr` returned, opens that old inode. That open
+    /// is no retry of the reader's and is refused, so the kernel looks up the new version.
+    func testAnotherTasksLookupIsNoRetryOfThisOpen() {
+        let cache = MetaCache()
+        let t0 = ContinuousClock.now
+        let (reader, writer): (Int32, Int32) = (200, 300)
+        cache.store([1], for: 7, version: 139)
+        _ = cache.supersede(7, version: 139)
+        XCTAssertTrue(cache.refusesOpen(7, version: 139, task: reader, now: t0))
+        cache.store([2], for: 7, version: 140)
+        cache.lookedUp(7, version: 140, task: reader, now: t0 + .milliseconds(1))
+        _ = cache.supersede(7, version: 140)
+        XCTAssertTrue(cache.refusesOpen(7, version: 140, task: writer, now: t0 + .milliseconds(2)),
+                      "the writer, after its change, is refused the version before it")
+        XCTAssertFalse(cache.refusesOpen(7, version: 140, task: reader, now: t0 + .milliseconds(2)),
+                       "the reader's retry opens what it looked up")
     }
 }

@@ -16,6 +16,11 @@ extension PackageTree {
 extension PackageTree {
     static let testOwner = Caller(uid: 0, gid: 0, pid: 0)
 
+    /// A lookup by the test's owner, as one task.
+    func lookup(parent: UInt64, name: String) throws -> Entry {
+        try lookup(parent: parent, name: name, caller: Self.testOwner)
+    }
+
     /// The inode at a path below the root, each step a lookup (as the kernel's path walk).
     func ino(at components: [String]) throws -> UInt64 {
         var ino = InodeTable.rootIno
