@@ -82,8 +82,10 @@ extension PackageTree {
         case let .package(id):
             guard let summary = try summary(id: id) else { return [] }
             let files: [(String, Node)] = summary.fileName != "files" && summary.hasPayload ? [("files", .filesDir(id))] : []
-            return [("meta.json", .meta(id, version: summary.modifiedAt)), ("state", .state(id)),
-                    (summary.fileName, .original(id))] + files
+            // The original first: `rm -rf <PKG>` removes it first, which deletes the package,
+            // and the rest is gone with it (ENOENT, which -f passes over).
+            return [(summary.fileName, .original(id)), ("meta.json", .meta(id, version: summary.modifiedAt)),
+                    ("state", .state(id))] + files
         case .search:
             return []
         case let .filesDir(id):

@@ -185,6 +185,31 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertFalse(m.sh("rm $M/by-id 2>&1").ok)
     }
 
+    /// `rm -rf <PKG>` is how people remove a directory: it deletes the package and says nothing.
+    /// Its first unlink, of the original (listed first), deletes it; meta.json, state and files/
+    /// went with it (ENOENT, which -f passes over). Plain `rm -r` deletes it too, and says the
+    /// rest was already gone; `rm` of meta.json or state alone is still refused.
+    func testRmRfOfAPackageDirectoryDeletesIt() throws {
+        let m = try MountedStore.make(self)
+        let first = upload(m, "tree-1.0-1.el7.x86_64.tar.gz")
+        let second = upload(m, "tree-1.1-1.el7.x86_64.tar.gz", content: "/etc/passwd")
+        let kept = upload(m, "tree-1.2-1.el7.x86_64.tar.gz", content: "/etc/os-release")
+        XCTAssertEqual(m.sh("ls -U \(first)").stdout, "tree-1.0-1.el7.x86_64.tar.gz\nmeta.json\nstate\nfiles\n")
+        XCTAssertFalse(m.sh("rm \(kept)/meta.json").ok)
+        XCTAssertFalse(m.sh("rm \(kept)/state").ok)
+
+        let forced = m.sh("ls -R \(first) > /dev/null; rm -rf \(first)")
+        XCTAssertTrue(forced.ok, forced.stderr + m.log)
+        XCTAssertEqual(forced.stderr, "")
+        let plain = m.sh("rm -r \(second)")
+        XCTAssertEqual(plain.stderr.split(separator: "\n").filter { !$0.contains("No such file or directory") }, [],
+                       "only what went with the package is reported")
+        for dir in [first, second] { XCTAssertFalse(m.sh("test -e \(dir)").ok, "\(dir) is deleted") }
+        XCTAssertEqual(m.sh("ls $M/by-id | grep -v -- -").stdout, "3\n")
+        XCTAssertEqual(m.sh("cat \(kept)/state").stdout, "available\n")
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1")
+    }
+
     func testCorruptPackageIsReplacedBySameName() throws {
         let m = try MountedStore.make(self)
         Shell.run("mkdir -p \(m.root)/bad && head -c 500 /dev/urandom > \(m.root)/bad/fixme-1.0-1.el7.x86_64.tar.gz")

@@ -32,7 +32,7 @@ final class PackageTreeTests: TemporaryRootTestCase {
         XCTAssertEqual(try names(tree, InodeTable.rootIno), ["incoming", "by-id", "by-sha1", "by-sha256", "search"])
         try upload(tree, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("payload".utf8))
         let pkg = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.2.0", "obproxy-ce-4.2.0-7.el7.x86_64")
-        XCTAssertEqual(try names(tree, pkg), ["meta.json", "state", "obproxy-ce-4.2.0-7.el7.x86_64.bin"])
+        XCTAssertEqual(try names(tree, pkg), ["obproxy-ce-4.2.0-7.el7.x86_64.bin", "meta.json", "state"])
         let original = try tree.lookup(parent: pkg, name: "obproxy-ce-4.2.0-7.el7.x86_64.bin")
         XCTAssertEqual(original.attributes.size, 7)
         let opened = try tree.open(original.attributes.ino, flags: O_RDONLY, caller: owner)
