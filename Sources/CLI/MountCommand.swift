@@ -161,7 +161,7 @@ struct MountCommand: ParsableCommand {
         } catch {
             throw CLIError("\(error)")
         }
-        logger.notice("serving \(repository.layout.root) at \(path)")
+        logger.notice("pkgfs \(PkgfsCommand.version) serving \(repository.layout.root) at \(path)")
         if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
         session.run(busyPollMicroseconds: busyPoll)
         logger.notice("unmounting \(path)")

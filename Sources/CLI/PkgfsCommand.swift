@@ -13,6 +13,10 @@ struct PkgfsCommand: ParsableCommand {
             A package is parsed, hashed and visible the moment cp returns.
             Over HTTP (OCP and Astra APIs): pkgfs serve, or pkgfs mount --http 127.0.0.1:8080.
             """,
+        version: PkgfsCommand.version,
         subcommands: [MountCommand.self, UnmountCommand.self, CheckCommand.self, ServeCommand.self,
                       GenerateCommand.self])
+
+    /// What `pkgfs --version` prints and a mount logs; raised with each release.
+    static let version = "0.1.0"
 }

@@ -41,6 +41,10 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(notMounted.stderr.contains("is not mounted"), notMounted.stderr)
         let help = m.pkgfs("--help")
         for word in ["mount", "unmount", "check"] { XCTAssertTrue(help.stdout.contains(word), help.stdout) }
+        let version = m.pkgfs("--version")
+        XCTAssertTrue(version.ok, version.stderr)
+        XCTAssertTrue(version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, version.stdout)
+        XCTAssertTrue(m.log.contains("pkgfs \(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) serving"), "a mount logs its version")
         let typo = m.pkgfs("check --store \(m.root)/no-such-store")
         XCTAssertFalse(typo.ok)
         XCTAssertTrue(typo.stderr.contains("no store at"), typo.stderr)
