@@ -19,7 +19,8 @@ struct AstraCollectionBody: Sendable {
     /// The packages after `after` that may still be listed when `written` have been: one batch,
     /// with one more than the limit allows, which tells that another page follows.
     func batch(after: Int64, written: Int) async throws -> [Package] {
-        let wanted = paging.limit.map { min(Self.batchSize, $0 - written + 1) } ?? Self.batchSize
+        // One more than the limit leaves, unless a batch is less (a limit near Int.max overflowed).
+        let wanted = paging.limit.map { $0 - written < Self.batchSize ? $0 - written + 1 : Self.batchSize } ?? Self.batchSize
         let catalog = catalog
         return try await offload { try catalog.packages(after: after, limit: wanted) }
     }

@@ -162,7 +162,9 @@ extension PkgfsHTTPServer {
         }
         do {
             let repository = self.repository
-            let offset = (page - 1) * size
+            // A page past any catalog is empty, also one whose offset no integer holds.
+            let (product, overflow) = (page - 1).multipliedReportingOverflow(by: size)
+            let offset = overflow ? Int.max : product
             let (ids, total) = try await offload {
                 // Without a keyword, one page of the catalog: a search would hold every package's hit at once.
                 if keyword.isEmpty { return try repository.catalog.pageOfAll(offset: offset, limit: size, ascending: ascending) }
@@ -318,17 +320,24 @@ enum ByteRange {
         let first = spec[..<dash].trimmingCharacters(in: .whitespaces)
         let last = spec[spec.index(after: dash)...].trimmingCharacters(in: .whitespaces)
         if first.isEmpty {
-            guard let suffix = Int(last) else { return .ignore }
+            guard let suffix = position(last) else { return .ignore }
             guard suffix > 0, size > 0 else { return .unsatisfiable }
             return .range(max(0, size - suffix)...(size - 1))
         }
-        guard let start = Int(first), start >= 0 else { return .ignore }
+        guard let start = position(first) else { return .ignore }
         var end = size - 1
         if !last.isEmpty {
-            guard let e = Int(last), e >= start else { return .ignore }
+            guard let e = position(last), e >= start else { return .ignore }
             end = min(e, size - 1)
         }
         guard start < size else { return .unsatisfiable }
         return .range(start...end)
+    }
+
+    /// A byte position: digits only; one too large for an integer lies past any file, so it is
+    /// the largest one (RFC 9110: a last position past the end means the end).
+    private static func position(_ digits: String) -> Int? {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ (48...57).contains($0) }) else { return nil }
+        return Int(digits) ?? Int.max
     }
 }

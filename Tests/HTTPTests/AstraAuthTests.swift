@@ -38,6 +38,9 @@ final class AstraAuthTests: XCTestCase {
         let all = try XCTUnwrap(s.curl(collection).json["items"] as? [[String: Any]]).compactMap { $0["id"] as? String }
         XCTAssertEqual(all.count, 3, "no limit: every package")
         XCTAssertEqual(seen, all, "the pages, in order, are the whole collection once")
+        let unbounded = s.curl("\"\(collection)?limit=9223372036854775807\"")
+        XCTAssertEqual(unbounded.status, 200, unbounded.body)
+        XCTAssertEqual((unbounded.json["items"] as? [[String: Any]])?.count, 3, "a limit no page reaches: every package")
         for bad in ["limit=0", "limit=x", "continue=abc", "count=maybe"] {
             let r = s.curl("\"\(collection)?\(bad)\"")
             XCTAssertEqual(r.status, 400, bad)

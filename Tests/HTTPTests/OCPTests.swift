@@ -122,6 +122,13 @@ final class OCPTests: XCTestCase {
         XCTAssertEqual(try page("sort=uploadTime,asc").names, names)
         XCTAssertEqual(s.curl("\"$B/api/v2/software-packages?size=0\"").status, 400)
         XCTAssertEqual(s.curl("\"$B/api/v2/software-packages?sort=name\"").status, 400)
+        // A page whose offset no integer holds is past the end, as any page past it: empty.
+        for query in ["page=9223372036854775807&size=10", "keyword=ocp&page=1000000000000000000&size=1000"] {
+            let far = try page(query)
+            XCTAssertEqual(far.names, [], query)
+            XCTAssertNotNil(far.page["totalElements"] as? Int, query)
+        }
+        XCTAssertEqual(try page("").names.count, 3, "the server still answers")
     }
 
     func testDownloadWholeAndRanges() throws {
@@ -146,6 +153,15 @@ final class OCPTests: XCTestCase {
         XCTAssertTrue(suffix.ok, suffix.stderr)
         let open = s.sh("curl -sS -o rest -r \(size - 5)- \(url) && tail -c 5 \(Self.agent) | cmp - rest")
         XCTAssertTrue(open.ok, open.stderr)
+
+        // A last position past the end, also one no integer holds, means the end (RFC 9110).
+        for last in ["\(size + 100)", "99999999999999999999"] {
+            let clamped = s.sh("curl -sS -D headers -o rest -H 'Range: bytes=3-\(last)' \(url) && cat headers && tail -c +4 \(Self.agent) | cmp - rest")
+            XCTAssertTrue(clamped.ok, clamped.stdout + clamped.stderr)
+            XCTAssertTrue(clamped.stdout.lowercased().contains("content-range: bytes 3-\(size - 1)/\(size)"), clamped.stdout)
+        }
+        let huge = s.sh("curl -sS -o /dev/null -D - -H 'Range: bytes=99999999999999999999-' \(url)")
+        XCTAssertTrue(huge.stdout.hasPrefix("HTTP/1.1 416"), huge.stdout)
 
         let beyond = s.sh("curl -sS -o /dev/null -D - -H 'Range: bytes=\(size)-' \(url)")
         XCTAssertTrue(beyond.stdout.hasPrefix("HTTP/1.1 416"), beyond.stdout)
