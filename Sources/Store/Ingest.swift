@@ -37,9 +37,11 @@ extension Repository {
             ? analyzer.firstLook(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size) : .undecided
         if case .bundle(let identified) = look {
             let first = try registerForVerification(session, sealed, identified)
-            if case .alreadyPresent = first {
-                log(first)
-                return first
+            if case .alreadyPresent(let present) = first {
+                // The same bytes are being verified for another upload: this one ends as that one does.
+                let outcome = RegistrationOutcome.alreadyPresent(try verified(present))
+                log(outcome)
+                return outcome
             }
             registeredAsVerifying(first)
             waitForTestGate(first.package)
@@ -123,6 +125,19 @@ extension Repository {
         return final
     }
 
+    /// `package` once its verification, which another upload runs, has ended.
+    private func verified(_ package: Package) throws -> Package {
+        var current = package
+        while current.state == .verifying {
+            Thread.sleep(forTimeInterval: 0.02)
+            guard let now = try catalog.package(id: package.id) else {
+                throw StoreError.notFound("\(package.fileName) was deleted or replaced while it was being verified")
+            }
+            current = now
+        }
+        return current
+    }
+
     /// Finishes what a crash left `verifying`: each such package is verified from its blob
     /// and gets its final state (SPEC §4: nothing registered is lost). Returns how many.
     func finishInterruptedVerifications() throws -> Int {
@@ -203,10 +218,13 @@ extension Repository {
             let outcome: RegistrationOutcome
             if let existing = try catalog.existing(fileName: candidate.fileName, db) {
                 let old = existing.package
-                if old.state == .available {
+                // Only a failed package is replaced: one being verified is another upload of
+                // this name, still in flight (SPEC §4).
+                if old.state == .available || old.state == .verifying {
                     guard old.sha256 == candidate.sha256 else {
+                        let what = old.state == .available ? "an available package" : "a package being verified (another upload of this name)"
                         throw StoreError.conflict(
-                            "\(candidate.fileName) already exists as an available package with sha256 \(old.sha256); the upload has sha256 \(candidate.sha256). Delete the existing package first or upload under another name")
+                            "\(candidate.fileName) already exists as \(what) with sha256 \(old.sha256); the upload has sha256 \(candidate.sha256). Delete the existing package first or upload under another name")
                     }
                     try Self.addReceipt(candidate.fileName, packageID: existing.id!, db)
                     return .alreadyPresent(old)

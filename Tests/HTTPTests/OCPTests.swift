@@ -131,6 +131,63 @@ final class OCPTests: XCTestCase {
         XCTAssertEqual(try page("").names.count, 3, "the server still answers")
     }
 
+    /// SPEC §4: a package being verified is an upload in flight, not a failed one to replace.
+    /// The same bytes posted again meanwhile (a client's retry) end as the first upload does;
+    /// other bytes get 409. Before, either replaced the bundle and the first upload got 404.
+    func testAnUploadOfANameBeingVerifiedEndsAsTheFirstOrConflicts() throws {
+        let gate = NSTemporaryDirectory() + "pkgfs-verify-gate-" + UUID().uuidString.prefix(8).lowercased()
+        addTeardownBlock { unlink(gate) }
+        let s = try ServedStore.start(self, environment: ["PKGFS_TEST_VERIFY_GATE": gate])
+        addTeardownBlock { _ = FileManager.default.createFile(atPath: gate, contents: nil) }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples").path
+        let name = "acc-twice-3.2.0.tar.gz"
+        let built = s.sh("""
+            mkdir -p mat other && tar cf mat/provider.tar -C /etc passwd && printf 'kind: Config\\n' > mat/acc.yaml \
+            && \(examples)/make-bundle.sh \(name) acc 3.2.0 mat/provider.tar -- mat/acc.yaml \
+            && cd other && \(examples)/make-bundle.sh \(name) acc 3.2.0 ../mat/provider.tar
+            """)
+        XCTAssertTrue(built.ok, built.stderr)
+        // Each upload a curl of its own, answered only once its package has its final state.
+        func post(_ which: String) throws -> Process {
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-sS", "-o", "\(s.root)/\(which).json", "-w", "%{http_code}", "-F", "file=@\(s.root)/\(name)",
+                              "\(s.baseURL)/api/v2/software-packages"]
+            _ = FileManager.default.createFile(atPath: "\(s.root)/\(which).code", contents: nil)
+            curl.standardOutput = FileHandle(forWritingAtPath: "\(s.root)/\(which).code")
+            try curl.run()
+            addTeardownBlock { if curl.isRunning { curl.terminate() } }
+            return curl
+        }
+        func states() -> [String] {
+            let items = s.curl("$B/accounts/\(s.account)/core/v1/packages").json["items"] as? [[String: Any]]
+            return (items ?? []).compactMap { $0["packageState"] as? String }
+        }
+        let first = try post("first")
+        var verifying = false
+        for _ in 0..<600 where !verifying {
+            verifying = states() == ["verifying"]
+            if !verifying { usleep(50_000) }
+        }
+        XCTAssertTrue(verifying, "the first upload never showed verifying")
+
+        let other = s.curl("-F file=@other/\(name) $B/api/v2/software-packages")
+        XCTAssertEqual(other.status, 409, "other bytes under the name of a package being verified: \(other.body)")
+        let again = try post("again")
+        XCTAssertTrue(FileManager.default.createFile(atPath: gate, contents: nil))
+        first.waitUntilExit()
+        again.waitUntilExit()
+        let bodies = ["first", "again"].map { s.sh("cat \($0).json").stdout }
+        let answers = bodies.map { body in
+            ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]).flatMap { $0["data"] as? [String: Any] }
+        }
+        XCTAssertEqual(["first", "again"].map { s.sh("cat \($0).code").stdout }, ["200", "200"], bodies.joined(separator: "\n"))
+        XCTAssertNotNil(answers[0]?["id"] as? Int, bodies[0])
+        XCTAssertEqual(answers[0]?["id"] as? Int, answers[1]?["id"] as? Int, "the retry answers the first upload's package")
+        XCTAssertEqual(states(), ["available"], "one package")
+    }
+
     func testDownloadWholeAndRanges() throws {
         let s = try ServedStore.start(self)
         let path = s.makePackage(Self.agent, content: String(repeating: "payload ", count: 5000))

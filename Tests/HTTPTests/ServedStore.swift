@@ -13,7 +13,9 @@ final class ServedStore {
 
     /// `account`: written to <store>/account-id first, so a tokens file can name it.
     /// `tokens`: lines for a tokens file (`--tokens`); nil serves without tokens.
+    /// `environment`: added to the server's (test hooks such as `PKGFS_TEST_VERIFY_GATE`).
     static func start(_ test: XCTestCase, account: String? = nil, tokens: [String]? = nil,
+                      environment: [String: String] = [:],
                       file: StaticString = #filePath, line: UInt = #line) throws -> ServedStore {
         let served = ServedStore()
         test.addTeardownBlock { served.stop() }
@@ -25,7 +27,7 @@ final class ServedStore {
             try (tokens.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             arguments += ["--tokens", path]
         }
-        try served.launch(arguments, file: file, line: line)
+        try served.launch(arguments, environment: environment, file: file, line: line)
         return served
     }
 
@@ -41,10 +43,11 @@ final class ServedStore {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    private func launch(_ arguments: [String], file: StaticString, line: UInt) throws {
+    private func launch(_ arguments: [String], environment: [String: String], file: StaticString, line: UInt) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
