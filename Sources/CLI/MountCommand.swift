@@ -155,6 +155,9 @@ struct MountCommand: ParsableCommand {
                                logger: logger)
         var options = ["fsname=pkgfs:\(repository.layout.root)", "subtype=pkgfs", "default_permissions"]
         if getuid() == 0 || allowOther { options.append("allow_other") }
+        // HTTP first: a port in use then fails the mount, with its reason, before anything is
+        // mounted (after the mount, `pkgfs mount` had already reported success).
+        if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
         let session: FuseSession
         do {
             session = try FuseSession(fs: tree, mountPoint: path, options: options, passthrough: passthrough, logger: logger)
@@ -162,7 +165,6 @@ struct MountCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         logger.notice("pkgfs \(PkgfsCommand.version) serving \(repository.layout.root) at \(path)")
-        if let http { try startHTTP(http, repository: repository, tree: tree, logger: logger) }
         session.run(busyPollMicroseconds: busyPoll)
         logger.notice("unmounting \(path)")
     }

@@ -48,5 +48,14 @@ final class MountHTTPTests: XCTestCase {
         let second = run("\"$P\" serve --store store --listen 127.0.0.1:0")
         XCTAssertFalse(second.ok)
         XCTAssertTrue(second.stderr.contains("pkgfs mount --http"), second.stderr)
+
+        // A port in use fails the mount with its reason, and nothing is mounted; it reported
+        // success before, and the daemon died just after.
+        let port = base.split(separator: ":").last.map(String.init) ?? "0"
+        let taken = run("\"$P\" mount --store other --http 127.0.0.1:\(port) mnt2")
+        XCTAssertFalse(taken.ok, taken.stdout)
+        XCTAssertTrue(taken.stderr.contains("Address already in use"), taken.stderr)
+        XCTAssertFalse(run("grep -q \" $(realpath -m mnt2) \" /proc/mounts").ok, "nothing mounted at mnt2")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/mnt2"), "the mount point it made is gone again")
     }
 }
