@@ -93,7 +93,14 @@ struct MultipartParser {
                     }
                     return
                 }
-                let text = end > position + 2 ? String(decoding: buffer[(position + 2)..<end], as: UTF8.self) : ""
+                // The limit holds also for a header block that came in one piece.
+                if end - position > Self.maximumHeaderBytes {
+                    throw Failure(description: "multipart part headers exceed \(Self.maximumHeaderBytes) bytes")
+                }
+                // Not repaired to U+FFFD: a file name the mount refuses (not UTF-8) is refused here too.
+                guard let text = end > position + 2 ? String(validating: buffer[(position + 2)..<end], as: UTF8.self) : "" else {
+                    throw Failure(description: "multipart part headers are not UTF-8; a file name must be UTF-8")
+                }
                 position = end + 4
                 state = .body
                 try handle(.partBegin(MultipartPartHeaders(text)))
@@ -170,9 +177,14 @@ struct MultipartPartHeaders {
             if after.first == "\"" {
                 after = after.dropFirst()
                 var result = ""
-                var escaped = false
-                for ch in after {
-                    if escaped { result.append(ch); escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { break } else { result.append(ch) }
+                // A backslash escapes only a quote or a backslash: browsers send a Windows
+                // client path (C:\Users\x\f.rpm) as it is, which the upload cuts to its last part.
+                var characters = after.makeIterator()
+                while let ch = characters.next(), ch != "\"" {
+                    guard ch == "\\" else { result.append(ch); continue }
+                    guard let next = characters.next() else { result.append(ch); break }
+                    if next != "\"" && next != "\\" { result.append(ch) }
+                    result.append(next)
                 }
                 return result
             }

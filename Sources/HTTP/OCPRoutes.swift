@@ -275,7 +275,8 @@ final class UploadReceiver {
             guard !done, session == nil, headers.name == "file", let raw = headers.fileName else { return }
             // Browsers may send a client path; only the last component names the package.
             let name = String(raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last ?? "")
-            guard !name.isEmpty, name != ".", name != "..", !name.contains("\0"), name.utf8.count <= 255 else {
+            guard !name.isEmpty, name != ".", name != "..", !name.contains(where: { $0 == "\0" || $0.isNewline }),
+                  name.utf8.count <= 255 else {
                 throw UploadRefusal.badRequest("the file name '\(raw)' cannot name a package")
             }
             do {

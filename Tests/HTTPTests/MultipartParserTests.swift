@@ -64,6 +64,35 @@ final class MultipartParserTests: XCTestCase {
         XCTAssertFalse(result.complete)
     }
 
+    /// A backslash escapes a quote or a backslash only: a Windows client path keeps its
+    /// separators, for the upload to cut to the last part.
+    func testQuotedFileNames() {
+        let cases: [(String, String)] = [
+            (#"form-data; name="file"; filename="a-1.0-1.el7.x86_64.rpm""#, "a-1.0-1.el7.x86_64.rpm"),
+            (#"form-data; name="file"; filename="C:\Users\x\delta-2.0.tar.gz""#, #"C:\Users\x\delta-2.0.tar.gz"#),
+            (#"form-data; name="file"; filename="say \"hi\".tar.gz""#, #"say "hi".tar.gz"#),
+            (#"form-data; name="file"; filename="back\\slash.tar.gz""#, #"back\slash.tar.gz"#),
+            (#"form-data; name="file"; filename=plain.tar.gz"#, "plain.tar.gz"),
+        ]
+        for (value, expected) in cases {
+            XCTAssertEqual(MultipartPartHeaders.parameter("filename", in: value), expected, value)
+        }
+    }
+
+    /// Header bytes that are not UTF-8 (a file name in Latin-1) are refused, not repaired to
+    /// U+FFFD; so is a header block over the limit that comes in one piece.
+    func testHeadersNotUTF8OrTooLongAreRefused() {
+        var latin1 = Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"caf".utf8)
+        latin1 += [0xE9] + Array("-1.0-1.el7.x86_64.tar.gz\"\r\n\r\nbytes\r\n--\(Self.boundary)--\r\n".utf8)
+        XCTAssertThrowsError(try parse(latin1, chunk: { _ in 100_000 })) { error in
+            XCTAssertTrue("\(error)".contains("not UTF-8"), "\(error)")
+        }
+        let long = Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.tar.gz\"\r\nX-Pad: \(String(repeating: "p", count: 20_000))\r\n\r\nbytes\r\n--\(Self.boundary)--\r\n".utf8)
+        XCTAssertThrowsError(try parse(long, chunk: { _ in 100_000 })) { error in
+            XCTAssertTrue("\(error)".contains("exceed"), "\(error)")
+        }
+    }
+
     func testBoundaryFromContentType() {
         XCTAssertEqual(MultipartParser.boundary(contentType: "multipart/form-data; boundary=abc"), "abc")
         XCTAssertEqual(MultipartParser.boundary(contentType: "Multipart/Form-Data; charset=utf-8; boundary=\"a b\""), "a b")

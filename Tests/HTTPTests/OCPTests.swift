@@ -82,11 +82,18 @@ final class OCPTests: XCTestCase {
         XCTAssertTrue((other.json["error"] as? [String: Any])?["message"].map { "\($0)" }?.contains("`file`") ?? false, other.body)
         let plain = s.curl("--data-binary @\(Self.agent) $B/api/v2/software-packages")
         XCTAssertEqual(plain.status, 400, plain.body)
+        // A name that is not UTF-8 (Latin-1 é) is refused, as `cp` into incoming/ refuses it.
+        let latin1 = s.curl("-F \"file=@\(Self.agent);filename=$(printf 'caf\\351-1.0-1.el7.x86_64.tar.gz')\" $B/api/v2/software-packages")
+        XCTAssertEqual(latin1.status, 400, latin1.body)
         let good = s.curl("-F file=@\(Self.agent) $B/api/v2/software-packages")
         XCTAssertEqual(good.status, 200, good.body)
+        // A Windows client path names the package by its last part.
+        let windows = s.curl(#"-F 'file=@\#(Self.agent);filename=C:\Users\x\delta-2.0-1.el7.x86_64.tar.gz' $B/api/v2/software-packages"#)
+        XCTAssertEqual(windows.status, 200, windows.body)
+        XCTAssertEqual((windows.json["data"] as? [String: Any])?["fileName"] as? String, "delta-2.0-1.el7.x86_64.tar.gz", windows.body)
         // Nothing half-registered by the refused ones.
         let list = s.curl("$B/api/v2/software-packages")
-        XCTAssertEqual(((list.json["data"] as? [String: Any])?["page"] as? [String: Any])?["totalElements"] as? Int, 1)
+        XCTAssertEqual(((list.json["data"] as? [String: Any])?["page"] as? [String: Any])?["totalElements"] as? Int, 2)
     }
 
     func testQueryByKeywordWithPagingNewestFirst() throws {
