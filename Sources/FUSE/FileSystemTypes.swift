@@ -171,3 +171,11 @@ public struct FSError: Error, Sendable, CustomStringConvertible {
     public static func accessDenied(_ message: String = "") -> FSError { FSError(EACCES, message) }
     public static func invalid(_ message: String = "") -> FSError { FSError(EINVAL, message) }
 }
+
+/// The flags of a setxattr (linux/xattr.h; Glibc's module does not export them).
+public enum XattrFlags {
+    /// Fail with EEXIST if the attribute exists.
+    public static let create: Int32 = 0x1
+    /// Fail with ENODATA if the attribute does not exist.
+    public static let replace: Int32 = 0x2
+}

@@ -38,7 +38,7 @@ public protocol LowLevelFileSystem: AnyObject, Sendable {
     func heldInode(named name: String, in parent: UInt64) -> UInt64?
     func getxattr(_ ino: UInt64, name: String) throws -> [UInt8]
     func listxattr(_ ino: UInt64) throws -> [String]
-    func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws
+    func setxattr(_ ino: UInt64, name: String, value: [UInt8], flags: Int32, caller: Caller) throws
     func removexattr(_ ino: UInt64, name: String, caller: Caller) throws
     func statfs() -> FilesystemStatistics
     /// Called once the kernel connection is up; `notifier` invalidates kernel caches.
@@ -84,7 +84,7 @@ extension LowLevelFileSystem {
     public func heldInode(named name: String, in parent: UInt64) -> UInt64? { nil }
     public func getxattr(_ ino: UInt64, name: String) throws -> [UInt8] { throw FSError(ENODATA) }
     public func listxattr(_ ino: UInt64) throws -> [String] { [] }
-    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws { throw FSError(ENOTSUP) }
+    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], flags: Int32, caller: Caller) throws { throw FSError(ENOTSUP) }
     public func removexattr(_ ino: UInt64, name: String, caller: Caller) throws { throw FSError(ENOTSUP) }
     public func mounted(notifier: any KernelCacheNotifier) {}
 }

@@ -296,12 +296,12 @@ func makeOperations() -> fuse_lowlevel_ops {
         } catch { replyError(req, error, ctx, "listxattr \(ctx.path(ino))") }
     }
 
-    ops.setxattr = { req, ino, name, value, size, _ in
+    ops.setxattr = { req, ino, name, value, size, flags in
         let ctx = FuseContext.from(req)
         let n = String(cString: name!)
         let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
         replyAfterChange(req, ctx, locked: [ino], "setxattr \(ctx.path(ino)) \(n)") {
-            try ctx.fs.setxattr(ino, name: n, value: bytes, caller: caller(req))
+            try ctx.fs.setxattr(ino, name: n, value: bytes, flags: flags, caller: caller(req))
         }
     }
 

@@ -74,8 +74,15 @@ extension Catalog {
         }
     }
 
-    public func setLabels(id: Int64, labels: [Label], by user: String, at date: Date = Date()) throws -> Package {
-        try update(id: id, by: user, at: date) { $0.labels = JSONText.encode(labels) }
+    /// Changes the labels of package `id` in one transaction: two label writers at once (the
+    /// mount and the HTTP API, or two `setfattr`) both keep their label.
+    public func changeLabels(id: Int64, by user: String, at date: Date = Date(),
+                             _ change: (inout [Label]) throws -> Void) throws -> Package {
+        try update(id: id, by: user, at: date) { record in
+            var labels = JSONText.decodeList(Label.self, record.labels) ?? []
+            try change(&labels)
+            record.labels = JSONText.encode(labels)
+        }
     }
 
     /// A re-verification (`available` written) the bytes failed: the package takes `state` (no

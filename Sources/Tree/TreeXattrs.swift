@@ -40,7 +40,9 @@ extension PackageTree {
         return Array(value.utf8)
     }
 
-    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], caller: Caller) throws {
+    /// `flags`: XATTR_CREATE (EEXIST if the label is set) or XATTR_REPLACE (ENODATA if it is not),
+    /// which a script uses to claim a label only once.
+    public func setxattr(_ ino: UInt64, name: String, value: [UInt8], flags: Int32, caller: Caller) throws {
         let text = String(decoding: value, as: UTF8.self)
         switch inodes.node(ino) {
         case .upload(let handle)?:
@@ -61,9 +63,10 @@ extension PackageTree {
             guard name.hasPrefix("user.") else {
                 throw FSError(ENOTSUP, "\(name): only user.* attributes exist here; labels are user.label.<name>")
             }
-            guard name.hasPrefix(Self.labelPrefix), name.count > Self.labelPrefix.count else {
+            guard name.hasPrefix(Self.labelPrefix) else {
                 throw FSError(EPERM, "\(name) is read-only; labels are user.label.<name>")
             }
+            guard name.count > Self.labelPrefix.count else { throw FSError.invalid("a label needs a name: user.label.<name>") }
             try access.requireManager(caller, "labelling package \(id)")
             // A label is text in meta.json: bytes that are not UTF-8 would come back changed.
             guard String(validating: value, as: UTF8.self) != nil else {
@@ -71,6 +74,9 @@ extension PackageTree {
             }
             try changeLabels(id, caller: caller) { labels in
                 let label = String(name.dropFirst(Self.labelPrefix.count))
+                let exists = labels.contains { $0.name == label }
+                if flags & XattrFlags.create != 0 && exists { throw FSError(EEXIST, "label \(label) is already set", routine: true) }
+                if flags & XattrFlags.replace != 0 && !exists { throw FSError(ENODATA, routine: true) }
                 labels.removeAll { $0.name == label }
                 labels.append(Label(name: label, value: text))
             }
@@ -100,10 +106,7 @@ extension PackageTree {
     }
 
     private func changeLabels(_ id: Int64, caller: Caller, _ change: (inout [Label]) throws -> Void) throws {
-        guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-        var labels = package.labels
-        try change(&labels)
-        let updated = try mapped { try repository.catalog.setLabels(id: id, labels: labels, by: AccessPolicy.userName(caller.uid)) }
+        let updated = try mapped { try repository.catalog.changeLabels(id: id, by: AccessPolicy.userName(caller.uid), change) }
         packageChanged(updated, replacing: nil)
     }
 }

@@ -78,6 +78,36 @@ final class RepositoryOperationsTests: XCTestCase {
         }
         let binary = m.sh("setfattr -n user.label.raw -v 0xff00fe \(dir)")
         XCTAssertTrue(binary.stderr.contains("Invalid argument"), "a label is UTF-8 text: \(binary.stderr)")
+        // XATTR_CREATE claims a label once; XATTR_REPLACE changes only one that is set. Eight
+        // claims at once: one wins, and no label written beside them is lost.
+        let claims = m.sh("""
+            python3 - "\(dir)" <<'PY'
+            import os, sys, threading
+            d = sys.argv[1]
+            won = []
+            def claim(k):
+                try:
+                    os.setxattr(d, "user.label.owner", f"host{k}".encode(), os.XATTR_CREATE)
+                    won.append(k)
+                except FileExistsError:
+                    pass
+                os.setxattr(d, f"user.label.seen{k}", b"yes")
+            threads = [threading.Thread(target=claim, args=(k,)) for k in range(8)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print(len(won), os.getxattr(d, "user.label.owner").decode() == f"host{won[0]}")
+            try:
+                os.setxattr(d, "user.label.never", b"x", os.XATTR_REPLACE)
+                print("replace of an unset label succeeded")
+            except OSError as e:
+                print(e.strerror)
+            os.setxattr(d, "user.label.owner", b"handed-over", os.XATTR_REPLACE)
+            PY
+            """)
+        XCTAssertEqual(claims.stdout, "1 True\nNo data available\n", claims.stderr + m.log)
+        let labels = m.sh("jq -r '.metadata.labels[] | .name + \"=\" + .value' \(dir)/meta.json | sort").stdout
+        XCTAssertEqual(labels, "owner=handed-over\n" + (0..<8).map { "seen\($0)=yes\n" }.joined())
+        XCTAssertTrue(m.sh("setfattr -n user.label. -v x \(dir)").stderr.contains("Invalid argument"), "a label needs a name")
         let set = m.sh("setfattr -n trusted.note -v x \(dir)")
         XCTAssertTrue(set.stderr.contains("Operation not supported"), "only user.* exists, to set too: \(set.stderr)")
         XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)

@@ -56,7 +56,7 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
         XCTAssertTrue(openedState.directIO, "echo > state changes the size the kernel holds for it")
         _ = (notifier.takeEntries(), notifier.takeInodes())
 
-        try tree.setxattr(pkg, name: "user.label.release", value: Array("candidate".utf8), caller: owner)
+        try tree.setxattr(pkg, name: "user.label.release", value: Array("candidate".utf8), flags: 0, caller: owner)
         try setState(tree, pkg, "corrupt")
 
         let oldBytes = try read(tree, oldMeta.ino, handle: opened.handle)
@@ -99,10 +99,10 @@ final class ChangedDocumentTests: TemporaryRootTestCase {
     func testARetriedOpenThatRacedAnotherChangeReadsWhatItLookedUp() throws {
         let (tree, _, pkg) = try treeWithPackage()
         let first = try tree.lookup(parent: pkg, name: "meta.json").attributes
-        try tree.setxattr(pkg, name: "user.label.round", value: Array("1".utf8), caller: owner)
+        try tree.setxattr(pkg, name: "user.label.round", value: Array("1".utf8), flags: 0, caller: owner)
         XCTAssertThrowsError(try tree.open(first.ino, flags: O_RDONLY, caller: owner))
         let retried = try tree.lookup(parent: pkg, name: "meta.json").attributes
-        try tree.setxattr(pkg, name: "user.label.round", value: Array("22".utf8), caller: owner)
+        try tree.setxattr(pkg, name: "user.label.round", value: Array("22".utf8), flags: 0, caller: owner)
         let opened = try tree.open(retried.ino, flags: O_RDONLY, caller: owner)
         let bytes = try read(tree, retried.ino, handle: opened.handle)
         XCTAssertEqual(bytes.count, Int(retried.size))
