@@ -113,13 +113,17 @@ extension Catalog {
         try summaries(where: "fileName = ?", [fileName]).first
     }
 
-    /// Newest upload first when several packages share the digest.
+    /// When several packages share the digest (the same bytes under two names), the one its
+    /// by-sha1/ and by-sha256/ link leads to first: an available one, then the first uploaded, so
+    /// a copy uploaded later does not move the link, and a broken one does not take it.
+    static let digestLinkOrder = "ORDER BY state = 'available' DESC, createdAt, id"
+
     public func summaries(sha1: String) throws -> [PackageSummary] {
-        try summaries(where: "sha1 = ? ORDER BY createdAt DESC, id DESC", [sha1])
+        try summaries(where: "sha1 = ? \(Self.digestLinkOrder)", [sha1])
     }
 
     public func summaries(sha256: String) throws -> [PackageSummary] {
-        try summaries(where: "sha256 = ? ORDER BY createdAt DESC, id DESC", [sha256])
+        try summaries(where: "sha256 = ? \(Self.digestLinkOrder)", [sha256])
     }
 
     /// Every package's id and then its uuid: the names of by-id/, without loading whole rows or
@@ -144,16 +148,16 @@ extension Catalog {
         return try summaries(where: "uuid IN (\(Self.placeholders(uuids.count)))", StatementArguments(uuids))
     }
 
-    /// For each of `digests`, the upload `summaries(sha1:)` or `summaries(sha256:)` would give
-    /// first (the newest), in one statement.
-    public func newestSummaries(_ kind: DigestKind, among digests: [String]) throws -> [String: PackageSummary] {
+    /// For each of `digests`, the package `summaries(sha1:)` or `summaries(sha256:)` would give
+    /// first (the one its link leads to), in one statement.
+    public func linkedSummaries(_ kind: DigestKind, among digests: [String]) throws -> [String: PackageSummary] {
         guard !digests.isEmpty else { return [:] }
         let rows = try rows(columns: Self.summaryColumns + ", " + kind.rawValue,
-                            where: "\(kind.rawValue) IN (\(Self.placeholders(digests.count))) ORDER BY createdAt DESC, id DESC",
+                            where: "\(kind.rawValue) IN (\(Self.placeholders(digests.count))) \(Self.digestLinkOrder)",
                             StatementArguments(digests)) { row in (digest: row[15] as String, summary: Self.summary(row)) }
-        var newest: [String: PackageSummary] = [:]
-        for row in rows where newest[row.digest] == nil { newest[row.digest] = row.summary }
-        return newest
+        var linked: [String: PackageSummary] = [:]
+        for row in rows where linked[row.digest] == nil { linked[row.digest] = row.summary }
+        return linked
     }
 
     private static func placeholders(_ count: Int) -> String {

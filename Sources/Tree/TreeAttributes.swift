@@ -124,8 +124,8 @@ extension PackageTree {
         let catalog = repository.catalog
         let byID = Dictionary(try catalog.summaries(ids: ids).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let byUUID = Dictionary(try catalog.summaries(uuids: uuids).map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
-        let bySHA1 = try catalog.newestSummaries(.sha1, among: sha1s)
-        let bySHA256 = try catalog.newestSummaries(.sha256, among: sha256s)
+        let bySHA1 = try catalog.linkedSummaries(.sha1, among: sha1s)
+        let bySHA256 = try catalog.linkedSummaries(.sha256, among: sha256s)
         let found: [(Node, LinkMemo.Read)] = wanted.compactMap { node in
             let summary: PackageSummary?
             switch node {

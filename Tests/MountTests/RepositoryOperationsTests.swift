@@ -240,6 +240,29 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1")
     }
 
+    /// The same bytes under two names are two packages sharing one blob; their digest links lead
+    /// to an available one, the first uploaded: a copy uploaded later does not move them, and
+    /// one marked corrupt hands them to the other.
+    func testDigestLinksOfTheSameBytesUnderTwoNamesStayWithTheFirstAvailable() throws {
+        let m = try MountedStore.make(self)
+        let first = upload(m, "twin-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertTrue(m.sh("cp src/twin-1.0-1.el7.x86_64.tar.gz $M/incoming/copy-2.0-1.el7.x86_64.tar.gz").ok, m.log)
+        let copy = m.sh("readlink -f $M/incoming/copy-2.0-1.el7.x86_64.tar.gz").trimmed
+        let sha = m.sh("sha256sum src/twin-1.0-1.el7.x86_64.tar.gz | cut -d' ' -f1").trimmed
+        let sha1 = m.sh("sha1sum src/twin-1.0-1.el7.x86_64.tar.gz | cut -d' ' -f1").trimmed
+        func linked() -> [String] {
+            ["by-sha256/\(sha)", "by-sha1/\(sha1)"].map { m.sh("ls -l $M/\($0) >/dev/null; readlink -f $M/\($0)").trimmed }
+        }
+        XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "1", "one copy of the bytes")
+        XCTAssertEqual(linked(), [first, first], "a copy uploaded later does not move the links")
+        XCTAssertTrue(m.sh("echo corrupt > \(first)/state").ok)
+        XCTAssertEqual(linked(), [copy, copy], "an available package before a corrupt one")
+        XCTAssertTrue(m.sh("echo available > \(first)/state").ok, m.log)
+        XCTAssertEqual(linked(), [first, first])
+        XCTAssertTrue(m.sh("rmdir \(first)").ok)
+        XCTAssertEqual(linked(), [copy, copy], "the other is left")
+    }
+
     func testCorruptPackageIsReplacedBySameName() throws {
         let m = try MountedStore.make(self)
         Shell.run("mkdir -p \(m.root)/bad && head -c 500 /dev/urandom > \(m.root)/bad/fixme-1.0-1.el7.x86_64.tar.gz")

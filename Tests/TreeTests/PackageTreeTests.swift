@@ -119,7 +119,7 @@ final class PackageTreeTests: TemporaryRootTestCase {
         let uploader = try makeTree()
         try upload(uploader, "obproxy-ce-4.2.0-7.el7.x86_64.bin", Array("one".utf8))
         try upload(uploader, "obproxy-ce-4.3.0-1.el7.x86_64.bin", Array("two".utf8))
-        // The same bytes again: the digest links name this newest upload.
+        // The same bytes again: the digest links stay with the first upload of them.
         try upload(uploader, "obproxy-ce-4.1.0-1.el7.x86_64.bin", Array("one".utf8))
         let listingTree = PackageTree.forTests(uploader.repository)
         let lookupTree = PackageTree.forTests(uploader.repository)
@@ -138,7 +138,7 @@ final class PackageTreeTests: TemporaryRootTestCase {
             }
         }
         let sha1 = try names(lookupTree, try path(lookupTree, "by-sha1"))
-        XCTAssertTrue(try sha1.contains { try lookupTree.readlink(try path(lookupTree, "by-sha1", $0)).hasSuffix("4.1.0/obproxy-ce-4.1.0-1.el7.x86_64") })
+        XCTAssertTrue(try sha1.contains { try lookupTree.readlink(try path(lookupTree, "by-sha1", $0)).hasSuffix("4.2.0/obproxy-ce-4.2.0-7.el7.x86_64") })
     }
 
     func testLinkTargetsFollowUploadsAndDeletes() throws {
@@ -153,14 +153,14 @@ final class PackageTreeTests: TemporaryRootTestCase {
 
         try upload(tree, "obproxy-ce-4.3.0-1.el7.x86_64.bin", Array("two".utf8))
         XCTAssertEqual(try tree.readlink(latest), "4.3.0", "an upload moves latest at once")
-        // The same bytes under a second name: the digest link names the newest upload.
+        // The same bytes under a second name: the digest link stays with the first upload.
         try upload(tree, "obproxy-ce-4.1.0-1.el7.x86_64.bin", Array("one".utf8))
-        XCTAssertEqual(try tree.readlink(bySHA1), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.1.0/obproxy-ce-4.1.0-1.el7.x86_64")
+        XCTAssertEqual(try tree.readlink(bySHA1), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.2.0/obproxy-ce-4.2.0-7.el7.x86_64")
 
         let newest = try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.3.0")
         try tree.rmdir(parent: newest, name: "obproxy-ce-4.3.0-1.el7.x86_64", caller: owner)
         XCTAssertEqual(try tree.readlink(latest), "4.2.0", "a delete moves latest back")
-        // Deleting the newest upload of the same bytes: the digest link names the one before.
+        // Deleting the later upload of the same bytes leaves the digest link where it was.
         let byID = try path(tree, "by-id", "3")
         XCTAssertEqual(try tree.readlink(byID), "../OBPROXY_INSTALL_PACKAGE/el7/x86_64/4.1.0/obproxy-ce-4.1.0-1.el7.x86_64")
         try tree.rmdir(parent: try path(tree, "OBPROXY_INSTALL_PACKAGE", "el7", "x86_64", "4.1.0"),
