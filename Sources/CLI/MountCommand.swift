@@ -74,6 +74,9 @@ struct MountCommand: ParsableCommand {
     }
 
     func run() throws {
+        if http != nil && tokens == nil && group != nil {
+            FileHandle.standardError.write(Data("pkgfs: note: --http without --tokens makes every local caller PACKAGE_MANAGER over HTTP; --group limits the mount only (give --tokens FILE to limit both)\n".utf8))
+        }
         let path = MountTable.canonical(mountPoint)
         let created = try prepareMountPoint(path)
         do {

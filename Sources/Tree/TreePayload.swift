@@ -44,7 +44,9 @@ extension PackageTree {
             guard let entry = listed ?? handles.openPayloadEntry(packageID: id, path: path) else {
                 throw FSError.notFound("files/\(path) of package \(id) is gone")
             }
-            a.mode = Self.fileType(of: entry) | entry.permissions
+            // A symlink's permissions mean nothing on Linux, which shows every one as 0777; a
+            // tar header may record others (a deb's data.tar: 0644).
+            a.mode = Self.fileType(of: entry) | (entry.kind == .symlink ? 0o777 : entry.permissions)
             a.nlink = listed == nil ? 0 : entry.kind == .directory ? 2 : 1
             a.mtime = Double(entry.mtime)
             switch entry.kind {

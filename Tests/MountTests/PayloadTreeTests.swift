@@ -75,6 +75,29 @@ final class PayloadTreeTests: XCTestCase {
         }
     }
 
+    /// A tar header may record a symlink's mode as 0644 (hand-made data.tars do); Linux shows
+    /// every symlink as lrwxrwxrwx, and so does files/.
+    func testSymlinksShowAsLrwxrwxrwxWhateverTheHeaderRecords() throws {
+        let m = try MountedStore.make(self)
+        let made = m.sh("""
+            python3 - <<'PY'
+            import io, tarfile
+            with tarfile.open("odd-1.0-1.el7.x86_64.tar.gz", "w:gz") as t:
+                data = b"target bytes\\n"
+                f = tarfile.TarInfo("target.txt"); f.size = len(data); f.mode = 0o644
+                t.addfile(f, io.BytesIO(data))
+                l = tarfile.TarInfo("link"); l.type = tarfile.SYMTYPE; l.linkname = "target.txt"; l.mode = 0o644
+                t.addfile(l)
+            PY
+            cp odd-1.0-1.el7.x86_64.tar.gz $M/incoming/
+            """)
+        XCTAssertTrue(made.ok, made.stderr + m.log)
+        let files = "$M/incoming/odd-1.0-1.el7.x86_64.tar.gz/files"
+        XCTAssertEqual(m.sh("stat -c '%A %N' \(files)/link \(files)/target.txt").stdout,
+                       "lrwxrwxrwx '\(m.mountPoint)/incoming/odd-1.0-1.el7.x86_64.tar.gz/files/link' -> 'target.txt'\n-rw-r--r-- '\(m.mountPoint)/incoming/odd-1.0-1.el7.x86_64.tar.gz/files/target.txt'\n")
+        XCTAssertEqual(m.sh("cat \(files)/link").stdout, "target bytes\n")
+    }
+
     func testTarAndZipFilesMatchTheirExtraction() throws {
         let m = try MountedStore.make(self)
         let tree = m.root + "/tree"
