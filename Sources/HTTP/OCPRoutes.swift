@@ -149,6 +149,8 @@ extension PkgfsHTTPServer {
         let keyword = parameters.get("keyword") ?? ""
         let page = parameters.get("page").map { Int($0) } ?? 1
         let size = parameters.get("size").map { Int($0) } ?? 10
+        // SQLite's LIKE ends a pattern at a NUL: "%00" matched every package.
+        guard !keyword.contains("\0") else { return failure(.badRequest, "keyword must not contain NUL", trace: trace) }
         guard let page, page >= 1 else { return failure(.badRequest, "page must be a whole number from 1", trace: trace) }
         guard let size, (1...1000).contains(size) else {
             return failure(.badRequest, "size must be a whole number from 1 to 1000", trace: trace)

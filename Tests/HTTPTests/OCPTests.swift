@@ -129,6 +129,7 @@ final class OCPTests: XCTestCase {
         XCTAssertEqual(try page("sort=uploadTime,asc").names, names)
         XCTAssertEqual(s.curl("\"$B/api/v2/software-packages?size=0\"").status, 400)
         XCTAssertEqual(s.curl("\"$B/api/v2/software-packages?sort=name\"").status, 400)
+        XCTAssertEqual(s.curl("\"$B/api/v2/software-packages?keyword=%00\"").status, 400, "NUL ended SQLite's pattern: it matched all")
         // A page whose offset no integer holds is past the end, as any page past it: empty.
         for query in ["page=9223372036854775807&size=10", "keyword=ocp&page=1000000000000000000&size=1000"] {
             let far = try page(query)
