@@ -54,24 +54,28 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
         while true {
             attempt += 1
             let generation = summaries.currentGeneration
-            guard let child = try mapped({ try resolve(name, in: parentNode) }) else {
+            guard var child = try mapped({ try resolve(name, in: parentNode) }) else {
                 throw FSError.notFound("\(name) not found")
             }
-            guard case let .meta(id, resolved) = child else { return try referencedEntry(for: child, parent: parent, name: name) }
-            // Its size is its rendering, which may find the package changed since the summary
-            // the name was resolved with: the node shows what was rendered, so its size and
-            // its reads agree.
-            let version = knowsMetaSize(of: id, version: resolved) ? resolved
-                : try mapped { try renderedMetaJSON(id, version: resolved).version }
-            let entry = try referencedEntry(for: .meta(id, version: version), parent: parent, name: name)
-            // A change between the resolving and the reference found no inode of this version to
-            // supersede, and its answer would follow the change's: the name would lead to the
-            // document before the change. Resolved again (a few times at most while others change).
+            if case let .meta(id, resolved) = child {
+                // Its size is its rendering, which may find the package changed since the summary
+                // the name was resolved with: the node shows what was rendered, so its size and
+                // its reads agree.
+                let version = knowsMetaSize(of: id, version: resolved) ? resolved
+                    : try mapped { try renderedMetaJSON(id, version: resolved).version }
+                child = .meta(id, version: version)
+            }
+            let entry = try referencedEntry(for: child, parent: parent, name: name)
+            // A change between the resolving and the reference found no inode of this node to
+            // drop from the kernel's caches, and this answer reaches the kernel after the change's
+            // invalidations: the name would lead, for as long as the kernel keeps it, to what was
+            // there before (a replaced package's uuid link, meta.json before a label). Resolved
+            // again, a few times at most while other changes keep coming.
             if summaries.currentGeneration != generation && attempt < 4 {
                 forget(entry.attributes.ino, count: 1)
                 continue
             }
-            metaCache.lookedUp(id, version: version, task: caller.pid)
+            if case let .meta(id, version) = child { metaCache.lookedUp(id, version: version, task: caller.pid) }
             return entry
         }
     }

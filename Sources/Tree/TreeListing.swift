@@ -48,6 +48,8 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     private let lock = NSLock()
     private var read: (() throws -> Children)?
     private var loaded = Loaded(.nodes([]))
+    /// The generation of the package summaries when the children were read.
+    private var loadedAt: UInt64 = 0
     /// The names of an index listing whose link targets were last read together: as many as a
     /// readdirplus page gives attributes for (`maxEntriesWithAttributes`).
     private var linksRead = 0..<0
@@ -73,6 +75,7 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     func load() throws {
         try lock.withLock {
             guard let read else { return }
+            loadedAt = tree.summaries.currentGeneration
             loaded = Loaded(try read())
             self.read = nil
         }
@@ -107,8 +110,24 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     }
 
     func entryPlus(at index: Int) -> Entry? {
-        let loaded = lock.withLock { self.loaded }
+        // As in `lookup`: an entry made across a change may be one whose inode the change did not
+        // find to invalidate; the kernel would keep it. Then the name goes without attributes,
+        // and a lookup, after the change, answers for it.
+        let generation = tree.summaries.currentGeneration
+        guard let entry = referencedEntry(at: index) else { return nil }
+        guard tree.summaries.currentGeneration == generation else {
+            tree.forget(entry.attributes.ino, count: 1)
+            return nil
+        }
+        return entry
+    }
+
+    private func referencedEntry(at index: Int) -> Entry? {
+        let (loaded, loadedAt) = lock.withLock { (self.loaded, self.loadedAt) }
         if case let .hits(hits, keyword) = loaded.children {
+            // A hit is made from the search alone, not read again: one of a search older than
+            // a change may be of a package gone since.
+            guard loadedAt == tree.summaries.currentGeneration else { return nil }
             return tree.referencedEntry(forSearchHit: hits[index], keyword: keyword, parent: directory)
         }
         if case .names = loaded.children { readLinksAhead(from: index, of: loaded) }
