@@ -13,8 +13,10 @@ final class MountHTTPTests: XCTestCase {
         let run = { (command: String) in Shell.run("cd \(Shell.quote(root)) && " + command, environment: ["P": ServedStore.binary]) }
         try FileManager.default.createDirectory(atPath: root + "/mnt", withIntermediateDirectories: true)
         addTeardownBlock {
-            Shell.run("cd \(Shell.quote(root)) && { \"$P\" unmount mnt || fusermount3 -u -z mnt; } >/dev/null 2>&1",
-                      environment: ["P": ServedStore.binary])
+            for mnt in ["mnt", "mnt3"] {
+                Shell.run("cd \(Shell.quote(root)) && mountpoint -q \(mnt) && { \"$P\" unmount \(mnt) || fusermount3 -u -z \(mnt); } >/dev/null 2>&1",
+                          environment: ["P": ServedStore.binary])
+            }
             try? FileManager.default.removeItem(atPath: root)
         }
         let mounted = run("\"$P\" mount --store store --http 127.0.0.1:0 mnt")
@@ -57,5 +59,10 @@ final class MountHTTPTests: XCTestCase {
         XCTAssertTrue(taken.stderr.contains("Address already in use"), taken.stderr)
         XCTAssertFalse(run("grep -q \" $(realpath -m mnt2) \" /proc/mounts").ok, "nothing mounted at mnt2")
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/mnt2"), "the mount point it made is gone again")
+
+        // --group limits the mount; HTTP without --tokens would not be: said, not silent.
+        let grouped = run("\"$P\" mount --store third --group root --http 127.0.0.1:0 mnt3 && \"$P\" unmount mnt3")
+        XCTAssertTrue(grouped.ok, grouped.stderr)
+        XCTAssertTrue(grouped.stderr.contains("--http without --tokens makes every local caller PACKAGE_MANAGER"), grouped.stderr)
     }
 }
