@@ -15,7 +15,6 @@ final class FuseContext: @unchecked Sendable {
     var notifier: Notifier?
     private let lock = NSLock()
     private var listings: [UInt64: any DirectoryListing] = [:]
-
     private var nextListing: UInt64 = 1
 
     init(fs: any LowLevelFileSystem, logger: Logger) {

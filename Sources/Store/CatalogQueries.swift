@@ -25,8 +25,6 @@ extension Catalog {
         }
     }
 
-    /// Each version directory of an arch directory with the format of its packages
-    /// (the format picks the ordering).
     /// A version directory as its arch directory orders it.
     public struct VersionDirectory: Sendable {
         public var version: String
@@ -40,19 +38,19 @@ extension Catalog {
         public var hasAvailable: Bool
     }
 
+    /// The version directories of an arch directory (the tree's `sortedVersions` puts them in
+    /// version order).
     public func versions(type: String, os: String, arch: String) throws -> [VersionDirectory] {
+        // The packages of version directory v: every subquery seeks the version index with it.
+        let inVersion = "FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v"
         let sql = """
             WITH RECURSIVE level(v) AS (\(Self.distinctLevelSteps("dirVersion", under: ["dirType", "dirOS", "dirArch"])))
             SELECT v AS dirVersion,
-                   (SELECT MIN(format) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v) AS format,
-                   CASE WHEN EXISTS (SELECT 1 FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
-                                            AND dirVersion = v AND format = 'rpm' AND state = 'available')
-                        THEN (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
-                                     AND dirVersion = v AND format = 'rpm' AND state = 'available')
-                        ELSE (SELECT MAX(epoch) FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3
-                                     AND dirVersion = v AND format = 'rpm') END AS epoch,
-                   EXISTS (SELECT 1 FROM package WHERE dirType = ?1 AND dirOS = ?2 AND dirArch = ?3 AND dirVersion = v
-                           AND state = 'available') AS available
+                   (SELECT MIN(format) \(inVersion)) AS format,
+                   CASE WHEN EXISTS (SELECT 1 \(inVersion) AND format = 'rpm' AND state = 'available')
+                        THEN (SELECT MAX(epoch) \(inVersion) AND format = 'rpm' AND state = 'available')
+                        ELSE (SELECT MAX(epoch) \(inVersion) AND format = 'rpm') END AS epoch,
+                   EXISTS (SELECT 1 \(inVersion) AND state = 'available') AS available
             FROM level WHERE v IS NOT NULL
             """
         return try read { db in

@@ -66,18 +66,23 @@ public final class PackageTree: LowLevelFileSystem, @unchecked Sendable {
                 child = .meta(id, version: version)
             }
             let entry = try referencedEntry(for: child, parent: parent, name: name)
-            // A change between the resolving and the reference found no inode of this node to
-            // drop from the kernel's caches, and this answer reaches the kernel after the change's
-            // invalidations: the name would lead, for as long as the kernel keeps it, to what was
-            // there before (a replaced package's uuid link, meta.json before a label). Resolved
-            // again, a few times at most while other changes keep coming.
-            if summaries.currentGeneration != generation && attempt < 4 {
-                forget(entry.attributes.ino, count: 1)
-                continue
-            }
+            // Resolved again, a few times at most while other changes keep coming.
+            if attempt < 4 && !referenceStands(entry, since: generation) { continue }
             if case let .meta(id, version) = child { metaCache.lookedUp(id, version: version, task: caller.pid) }
             return entry
         }
+    }
+
+    /// Whether `entry`, just referenced for the kernel, may go to it: no package changed since
+    /// `generation`, read before its node was resolved. A change in between looked for the inodes
+    /// to drop from the kernel's caches before this one was referenced, and this answer reaches
+    /// the kernel after the change's invalidations: the name would lead, for as long as the kernel
+    /// keeps it, to what was there before (a replaced package's uuid link, meta.json before a
+    /// label). If one came, the reference is given back.
+    func referenceStands(_ entry: Entry, since generation: UInt64) -> Bool {
+        guard summaries.currentGeneration != generation else { return true }
+        forget(entry.attributes.ino, count: 1)
+        return false
     }
 
     /// The entry of `node` as the kernel is about to hold it: one more reference on its inode

@@ -110,24 +110,20 @@ final class TreeListing: DirectoryListing, @unchecked Sendable {
     }
 
     func entryPlus(at index: Int) -> Entry? {
-        // As in `lookup`: an entry made across a change may be one whose inode the change did not
-        // find to invalidate; the kernel would keep it. Then the name goes without attributes,
-        // and a lookup, after the change, answers for it.
+        // As in `lookup`: an entry made across a change goes without attributes, and a lookup,
+        // after the change, answers for its name (`PackageTree.referenceStands`).
         let generation = tree.summaries.currentGeneration
-        guard let entry = referencedEntry(at: index) else { return nil }
-        guard tree.summaries.currentGeneration == generation else {
-            tree.forget(entry.attributes.ino, count: 1)
-            return nil
-        }
+        guard let entry = referencedEntry(at: index, generation: generation),
+              tree.referenceStands(entry, since: generation) else { return nil }
         return entry
     }
 
-    private func referencedEntry(at index: Int) -> Entry? {
+    private func referencedEntry(at index: Int, generation: UInt64) -> Entry? {
         let (loaded, loadedAt) = lock.withLock { (self.loaded, self.loadedAt) }
         if case let .hits(hits, keyword) = loaded.children {
             // A hit is made from the search alone, not read again: one of a search older than
             // a change may be of a package gone since.
-            guard loadedAt == tree.summaries.currentGeneration else { return nil }
+            guard loadedAt == generation else { return nil }
             return tree.referencedEntry(forSearchHit: hits[index], keyword: keyword, parent: directory)
         }
         if case .names = loaded.children { readLinksAhead(from: index, of: loaded) }
