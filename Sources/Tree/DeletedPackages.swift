@@ -28,14 +28,17 @@ final class DeletedPackages: @unchecked Sendable {
 /// What a package's own files (the original, meta.json, state) show of it besides their content.
 struct PackageFileFacts {
     let createdAt: Double
+    /// Labels and states change it: meta.json and state show it as their time.
+    let modifiedAt: Double
     let size: Int64
     let state: PackageState
 
     init(_ summary: PackageSummary) {
-        (createdAt, size, state) = (summary.createdAt, summary.size, summary.state)
+        (createdAt, modifiedAt, size, state) = (summary.createdAt, summary.modifiedAt, summary.size, summary.state)
     }
 
     init(_ package: Package) {
-        (createdAt, size, state) = (package.createdAt.timeIntervalSince1970, package.size, package.state)
+        (createdAt, modifiedAt, size, state) = (package.createdAt.timeIntervalSince1970,
+                                                package.modifiedAt.timeIntervalSince1970, package.size, package.state)
     }
 }

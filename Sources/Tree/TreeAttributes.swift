@@ -39,9 +39,13 @@ extension PackageTree {
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = facts.size
             case let .meta(_, version):
+                // Each version of the document is its own inode, timed as that version: a
+                // label changes meta.json's time, so rsync and make see the change.
+                a.mtime = version
                 a.mode = UInt32(S_IFREG) | 0o444
                 a.size = Int64(try metaCache.size(for: id, version: version) ?? metaJSON(id, version: version).count)
             default:
+                a.mtime = facts.modifiedAt
                 a.mode = UInt32(S_IFREG) | 0o644 | shared
                 a.size = Int64(stateText(facts.state).count)
             }

@@ -311,6 +311,28 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertNotEqual(m.sh("stat -c %i \(dir)/meta.json").trimmed, String(meta.stat.st_ino))
     }
 
+    /// A label or state change moves meta.json's and state's times, so a mirror kept by
+    /// `rsync -a` (size and time) takes the new document even when its size did not change.
+    func testLabelAndStateChangesMoveTheTimesMirrorsCompare() throws {
+        let m = try MountedStore.make(self)
+        let dir = upload(m, "mirrored-1.0-1.el7.x86_64.tar.gz")
+        XCTAssertTrue(m.sh("setfattr -n user.label.team -v web \(dir)").ok)
+        let times = { m.sh("stat -c %.9Y \(dir)/meta.json \(dir)/state").stdout }
+        let before = times()
+        XCTAssertTrue(m.sh("rsync -a \(dir)/ mirror/").ok)
+        // rsync compares whole seconds, as it does on any filesystem.
+        Thread.sleep(forTimeInterval: 1.1)
+        XCTAssertTrue(m.sh("setfattr -n user.label.team -v abc \(dir)").ok, "same size as before")
+        let afterLabel = times()
+        XCTAssertNotEqual(afterLabel.split(separator: "\n").first, before.split(separator: "\n").first)
+        XCTAssertTrue(m.sh("rsync -a \(dir)/ mirror/").ok)
+        XCTAssertTrue(m.sh("cmp \(dir)/meta.json mirror/meta.json").ok, "the mirror took the new labels")
+        XCTAssertTrue(m.sh("echo corrupt > \(dir)/state").ok)
+        XCTAssertNotEqual(times().split(separator: "\n").last, afterLabel.split(separator: "\n").last)
+        XCTAssertEqual(m.sh("stat -c %.9Y \(dir)/meta.json").trimmed, m.sh("stat -c %.9Y \(dir)/state").trimmed,
+                       "both show the package's modification")
+    }
+
     /// A package deleted while its files are open: as files removed on disk, each descriptor
     /// still `fstat`s and reads what it opened, whole, until closed; then its bytes are freed.
     func testFilesOpenWhenTheirPackageIsDeletedReadOnWhole() throws {
