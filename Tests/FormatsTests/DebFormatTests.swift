@@ -158,8 +158,18 @@ final class DebFormatTests: XCTestCase {
             XCTAssertEqual(v.revision, revision, text)
             XCTAssertEqual(v.description, text)
         }
-        for bad in ["", "a:1.0", ":1.0", "1:", "1.0-", "1.0 2", "-1"] {
+        for bad in ["", "a:1.0", ":1.0", "1:", "1.0-", "1.0 2", "-1", "2147483648:1.0", "-1:1.0", "+:1.0", "1+:1.0",
+                    "99999999999999999999:1.0"] {
             assertFormatError(try DebVersion(parsing: bad), bad)
+        }
+    }
+
+    /// Epochs as `dpkg --compare-versions` and `dpkg-deb --build` take them (strtol): a sign,
+    /// leading zeros, anything up to INT_MAX.
+    func testEpochsDpkgAccepts() throws {
+        for (text, epoch) in [("2147483647:1.0", 2147483647), ("0000000001:1.0", 1), ("+1:1.0", 1), ("-0:1.0", 0),
+                              ("00000000000000000007:1.0", 7)] {
+            XCTAssertEqual(try DebVersion(parsing: text).epoch, epoch, text)
         }
     }
 }

@@ -23,11 +23,7 @@ public struct DebVersion: Sendable, Codable, Equatable, Hashable, CustomStringCo
         if rest.isEmpty { throw fail("empty version") }
         if rest.contains(where: { $0.isWhitespace }) { throw fail("contains whitespace") }
         if let colon = rest.firstIndex(of: ":") {
-            let e = rest[..<colon]
-            guard !e.isEmpty, e.allSatisfy({ $0.isASCII && $0.isNumber }), e.count <= 9, let n = Int(e) else {
-                throw fail("epoch '\(e)' is not a number")
-            }
-            epoch = n
+            epoch = try Self.epoch(rest[..<colon], fail)
             rest = rest[rest.index(after: colon)...]
         } else {
             epoch = nil
@@ -42,6 +38,22 @@ public struct DebVersion: Sendable, Codable, Equatable, Hashable, CustomStringCo
         }
         if rest.isEmpty { throw fail("empty upstream version") }
         upstream = String(rest)
+    }
+
+    /// The epoch as dpkg reads it (`strtol`, base 10): a sign, then digits, 0 through INT_MAX.
+    private static func epoch(_ text: Substring, _ fail: (String) -> FormatError) throws -> Int {
+        var digits = text
+        let negative = digits.first == "-"
+        if digits.first == "+" || negative { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw fail(text.isEmpty ? "empty epoch" : "epoch '\(text)' is not a number")
+        }
+        let significant = digits.drop { $0 == "0" }
+        guard significant.count <= 10, let value = Int(significant.isEmpty ? "0" : significant), value <= Int(Int32.max) else {
+            throw fail("epoch '\(text)' is too big (at most \(Int32.max))")
+        }
+        if negative && value != 0 { throw fail("epoch '\(text)' is negative") }
+        return value
     }
 
     public var description: String {
