@@ -11,3 +11,15 @@ public enum PackageFormat: String, Sendable, Codable, CaseIterable {
         }
     }
 }
+
+extension VersionScheme {
+    /// The one scheme for ordering versions of several formats side by side (one arch
+    /// directory holding debs and RPMs or tarballs): comparing each pair by its left side's
+    /// rules is no order at all (dpkg puts `1.0+` above `1.0a`, rpm the reverse). dpkg when any
+    /// is a deb (it reads an RPM's `epoch:version` alike), SemVer only when all are bundles, else rpm.
+    public static func shared(by formats: some Sequence<PackageFormat>) -> VersionScheme {
+        let schemes = Set(formats.map(\.versionScheme))
+        if schemes.contains(.dpkg) { return .dpkg }
+        return schemes == [.semver] ? .semver : .rpm
+    }
+}

@@ -122,15 +122,21 @@ extension PackageTree {
     }
 
     /// Version directories of an arch directory, lowest first by the format's own ordering
-    /// (an RPM's epoch first: 1:1.5 is newer than 10.0).
+    /// (an RPM's epoch first: 1:1.5 is newer than 10.0), one ordering for all of them
+    /// (`VersionScheme.shared(by:)`); versions equal by it in byte order.
     func sortedVersions(type: String, os: String, arch: String) throws -> [Catalog.VersionDirectory] {
-        try repository.catalog.versions(type: type, os: os, arch: arch)
-            .map { directory -> (directory: Catalog.VersionDirectory, ordered: String, scheme: VersionScheme) in
-                let scheme = directory.format.versionScheme
-                let epoch = scheme == .rpm ? directory.epoch.map { "\($0):" } ?? "" : ""
-                return (directory, epoch + directory.version, scheme)
+        let directories = try repository.catalog.versions(type: type, os: os, arch: arch)
+        let scheme = VersionScheme.shared(by: directories.map(\.format))
+        return directories
+            .map { directory -> (directory: Catalog.VersionDirectory, ordered: String) in
+                // An RPM's version holds no colon; a deb's carries its own epoch.
+                let epoch = scheme != .semver && !directory.version.contains(":") ? directory.epoch.map { "\($0):" } ?? "" : ""
+                return (directory, epoch + directory.version)
             }
-            .sorted { VersionOrder.compare($0.ordered, $1.ordered, scheme: $0.scheme) < 0 }
+            .sorted {
+                let order = VersionOrder.compare($0.ordered, $1.ordered, scheme: scheme)
+                return order != 0 ? order < 0 : Array($0.directory.version.utf8).lexicographicallyPrecedes($1.directory.version.utf8)
+            }
             .map(\.directory)
     }
 

@@ -123,4 +123,13 @@ final class SemVerTests: XCTestCase {
         XCTAssertEqual(String(decoding: data, as: UTF8.self), "[\"dpkg\"]")
         XCTAssertEqual(try JSONDecoder().decode([VersionScheme].self, from: data), [.dpkg])
     }
+
+    func testOneSchemeForVersionsOfSeveralFormats() {
+        XCTAssertEqual(VersionScheme.shared(by: [.rpm, .archive, .file]), .rpm)
+        XCTAssertEqual(VersionScheme.shared(by: [.archive, .deb]), .dpkg)
+        XCTAssertEqual(VersionScheme.shared(by: [.bundle, .bundle]), .semver)
+        XCTAssertEqual(VersionScheme.shared(by: [.bundle, .file]), .rpm)
+        XCTAssertEqual(VersionScheme.shared(by: [.bundle, .deb, .rpm]), .dpkg)
+        XCTAssertEqual(VersionScheme.shared(by: []), .rpm)
+    }
 }

@@ -147,6 +147,24 @@ final class FormatsMetaTests: XCTestCase {
         XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el9/x86_64/latest").trimmed, "10.0")
     }
 
+    /// Debs and tarballs filed side by side are ordered by one set of rules (dpkg's, since a deb
+    /// is among them): rpm puts `1.0a` above `1.0+`, dpkg the reverse, and an order taking each
+    /// pair by its left side's rules depended on how the sort ran. dpkg versions as dpkg-deb
+    /// builds them, epochs with a sign or leading zeros too, are accepted.
+    func testDebsAndTarballsInOneDirectoryFollowOneOrdering() throws {
+        let m = try MountedStore.make(self)
+        let tree = m.root + "/tree"
+        try PayloadFixtures.makeTree(tree, bigBytes: 10)
+        let newest = try PayloadFixtures.deb(name: "mixedep", version: "0001:0.5", compression: "gzip", tree: tree, in: m.root)
+        let plus = try PayloadFixtures.deb(name: "mixed", version: "1.0+", compression: "gzip", tree: tree, in: m.root)
+        Shell.run("tar czf \(m.root)/mixed-1.0a-1.unknown.amd64.tar.gz -C \(Shell.quote(tree)) .")
+        for file in [plus, newest, m.root + "/mixed-1.0a-1.unknown.amd64.tar.gz"] {
+            XCTAssertTrue(m.sh("cp \(Shell.quote(file)) $M/incoming/").ok, m.log)
+        }
+        XCTAssertEqual(m.sh("ls -U $M/GENERIC_PACKAGE/unknown/amd64").stdout, "1.0a\n1.0+\n0001:0.5\nlatest\n")
+        XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/unknown/amd64/latest").trimmed, "0001:0.5")
+    }
+
     func testDebMetaMatchesDpkgDebFields() throws {
         let m = try MountedStore.make(self)
         let tree = m.root + "/tree"
