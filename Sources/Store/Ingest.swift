@@ -22,7 +22,11 @@ extension Repository {
     /// `verifying` and before its verification starts (not for other uploads, nor for bytes
     /// already present), so a view of the catalog can show that state; the call returns only
     /// after the final state is committed.
-    public func finishUpload(_ session: UploadSession,
+    ///
+    /// `interruption` says the writer did not end the upload itself (it was killed): the bytes
+    /// are registered `incomplete` with that detail, whatever they parse as, so that a plain
+    /// file cut short is not `available` and the whole file can replace it.
+    public func finishUpload(_ session: UploadSession, interruption: StateDetail? = nil,
                              registeredAsVerifying: (RegistrationOutcome) -> Void = { _ in }) throws -> RegistrationOutcome {
         let sealed: SealedUpload
         do {
@@ -33,7 +37,7 @@ extension Repository {
         }
         // An expected digest that already fails is registered in one step, with its final state.
         let mismatches = Self.expectedDigestProblems(sealed)
-        let look = mismatches.isEmpty
+        let look = mismatches.isEmpty && interruption == nil
             ? analyzer.firstLook(path: sealed.temporaryPath, fileName: session.fileName, size: sealed.size) : .undecided
         if case .bundle(let identified) = look {
             let first = try registerForVerification(session, sealed, identified)
@@ -56,6 +60,10 @@ extension Repository {
         if !mismatches.isEmpty {
             analysis.problems += mismatches
             analysis.failureState = .corrupt
+        }
+        if let interruption {
+            if analysis.problems.isEmpty { analysis.failureState = .incomplete }
+            analysis.problems.insert(interruption, at: 0)
         }
         let candidate = package(analysis, session, sealed, state: analysis.state)
         do {

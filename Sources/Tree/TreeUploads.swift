@@ -97,12 +97,23 @@ extension PackageTree {
         return try entry(for: node, ino: ino)
     }
 
+    /// What says that `caller` did not end the upload itself: its close came from the kernel
+    /// ending it by a signal, so the bytes may stop anywhere (a plain file would look whole).
+    private func interruption(of upload: Upload, _ caller: Caller?) -> StateDetail? {
+        guard let caller, let signal = caller.terminatingSignal else { return nil }
+        let name = String(cString: strsignal(signal))
+        return StateDetail(type: "upload", title: "Upload interrupted",
+                           detail: "the writer (process \(caller.pid)) was ended by signal \(signal) (\(name)) "
+                                   + "after \(upload.session.size) bytes, before it closed the file; upload the whole file again")
+    }
+
     /// Registers the upload once; the answer close() gets (SPEC §4).
     func finish(_ upload: Upload, caller: Caller?) -> Result<Void, FSError> {
         upload.finish {
             do {
                 // A bundle shows as `verifying` while it is checked: tell the kernel then too.
-                let outcome = try repository.finishUpload(upload.session, registeredAsVerifying: { first in
+                let outcome = try repository.finishUpload(upload.session, interruption: interruption(of: upload, caller),
+                                                          registeredAsVerifying: { first in
                     packageChanged(first.package, replacing: { if case .replaced(let old, _) = first { return old } else { return nil } }())
                 })
                 handles.releaseName(of: upload)

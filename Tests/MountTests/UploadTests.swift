@@ -162,6 +162,39 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual(details.trimmed, "Empty upload")
     }
 
+    /// A writer killed mid-copy (kill -9, Ctrl-C) has its file closed by the kernel: a plain
+    /// file cut short must not be `available`. It is `incomplete`, says why, and the whole file
+    /// replaces it. A writer that exits without closing (the kernel closes for it) is no interruption.
+    func testAnUploadWhoseWriterIsKilledIsIncomplete() throws {
+        let m = try MountedStore.make(self)
+        _ = TestPackages.randomFile("\(m.root)/cut-2.0-1.el7.x86_64.bin", size: 3 << 20)
+        func write(_ name: String, thenEnd ending: String) -> ShellResult {
+            m.sh("""
+                python3 -c 'import os, signal
+                fd = os.open("'$M'/incoming/\(name)", os.O_WRONLY | os.O_CREAT, 0o644)
+                os.write(fd, open("cut-2.0-1.el7.x86_64.bin", "rb").read(1 << 20))
+                \(ending)'
+                """)
+        }
+        XCTAssertFalse(write("cut-2.0-1.el7.x86_64.bin", thenEnd: "os.kill(os.getpid(), signal.SIGKILL)").ok)
+        let dir = "$M/GENERIC_PACKAGE/el7/x86_64/2.0/cut-2.0-1.el7.x86_64"
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "incomplete\n", m.log)
+        let detail = m.sh("jq -r '.packageStateDetails[0] | .title + \": \" + .detail' \(dir)/meta.json").trimmed
+        XCTAssertTrue(detail.hasPrefix("Upload interrupted: "), detail)
+        XCTAssertTrue(detail.contains("signal 9") && detail.contains("after 1048576 bytes"), detail)
+        XCTAssertTrue(m.log.contains("registered as incomplete: Upload interrupted"), m.log)
+
+        XCTAssertTrue(m.sh("rm $M/incoming/cut-2.0-1.el7.x86_64.bin && cp cut-2.0-1.el7.x86_64.bin $M/incoming/").ok,
+                      "the whole file replaces an incomplete one")
+        XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "available\n")
+        XCTAssertTrue(m.sh("cmp cut-2.0-1.el7.x86_64.bin \(dir)/cut-2.0-1.el7.x86_64.bin").ok)
+
+        XCTAssertTrue(write("exits-1.0-1.el7.x86_64.bin", thenEnd: "os._exit(0)").ok)
+        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/1.0/exits-1.0-1.el7.x86_64/state").stdout, "available\n")
+        XCTAssertFalse(write("term-1.0-1.el7.x86_64.bin", thenEnd: "os.kill(os.getpid(), signal.SIGTERM)").ok)
+        XCTAssertEqual(m.sh("cat $M/GENERIC_PACKAGE/el7/x86_64/1.0/term-1.0-1.el7.x86_64/state").stdout, "incomplete\n")
+    }
+
     /// `cat x > incoming/x`, `dd of=incoming/x` and `curl > incoming/x` close a duplicate of the
     /// descriptor before the first byte: the upload goes on and the last close registers it.
     func testUploadThroughShellRedirectionAndDd() throws {
