@@ -27,6 +27,21 @@ extension Repository {
 
     /// Deletes a package and frees its bytes when no other package shares them.
     public func delete(id: Int64) throws -> Package {
+        let package: Package
+        do {
+            package = try deleteOnce(id: id)
+        } catch StoreError.noSpace(let why) {
+            guard spaceReserve.release() else { throw StoreError.noSpace(why) }
+            logger.warning("disk full (\(why)): gave back the \(SpaceReserve.size >> 20) MiB kept for deletes to delete package \(id)")
+            package = try deleteOnce(id: id)
+        }
+        if !spaceReserve.isHeld && spaceReserve.take() {
+            logger.notice("took back the \(SpaceReserve.size >> 20) MiB kept for deletes on a full disk")
+        }
+        return package
+    }
+
+    private func deleteOnce(id: Int64) throws -> Package {
         var freed: String?
         var note: PendingNote?
         defer { note?.clear() }

@@ -12,6 +12,7 @@ public final class Repository: Sendable {
     public let payloadCache: PayloadCache
     let analyzer = PackageAnalyzer()
     let logger: Logger
+    let spaceReserve: SpaceReserve
     private let storeLock: StoreLock
     /// Test hook, from the environment variable `PKGFS_TEST_VERIFY_GATE` (a file path): a
     /// bundle registered as `verifying` waits, at most two minutes, until that file exists
@@ -33,6 +34,10 @@ public final class Repository: Sendable {
         blobs = BlobStore(layout: layout)
         payloadCache = PayloadCache(directory: layout.payloadCacheDirectory)
         typeRules = try Self.loadTypeRules(layout.typeRulesPath)
+        spaceReserve = SpaceReserve(path: layout.reservePath)
+        if !spaceReserve.take() {
+            logger.warning("no room for the \(SpaceReserve.size >> 20) MiB kept back for deletes on a full disk (\(layout.reservePath)); taken once there is")
+        }
         verifyGate = ProcessInfo.processInfo.environment["PKGFS_TEST_VERIFY_GATE"].flatMap { $0.isEmpty ? nil : $0 }
         let unreferenced = try freeBlobsOfInterruptedChanges()
         PendingNotes.removeAll(in: layout)

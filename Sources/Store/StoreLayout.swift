@@ -4,7 +4,8 @@ import PkgfsFormats
 /// Where a store keeps its parts on disk:
 /// `catalog.sqlite` (+ WAL), `blobs/sha256/<2 hex>/<64 hex>`, `tmp/` for uploads in flight,
 /// `notes/` for blobs changing hands (`PendingNotes`), `cache/payload/` for payload files
-/// decompressed once for random reads (disposable), and an optional `type-rules.json`.
+/// decompressed once for random reads (disposable), `reserve` (`SpaceReserve`), and an
+/// optional `type-rules.json`.
 public struct StoreLayout: Sendable {
     public let root: String
 
@@ -21,6 +22,8 @@ public struct StoreLayout: Sendable {
     /// Holds the pid of the process serving the store.
     public var lockPath: String { root + "/pkgfs.lock" }
     public var logPath: String { root + "/pkgfs.log" }
+    /// Space held back for deletes on a full disk (`SpaceReserve`).
+    public var reservePath: String { root + "/reserve" }
 
     public func blobPath(sha256: String) -> String {
         "\(blobsDirectory)/\(sha256.prefix(2))/\(sha256)"

@@ -109,6 +109,36 @@ final class DiskFullTests: XCTestCase {
         XCTAssertEqual(m.packageIDs, [1, 2])
     }
 
+    /// With not a byte free, deleting still works: a delete writes to the catalog before it
+    /// frees a blob, and the catalog could not grow (every `rm` failed with ENOSPC, remounting
+    /// did not help). The store keeps space back for that and takes it again once there is room.
+    func testPackagesCanBeDeletedOnAFullDisk() throws {
+        let m = try mountOnSmallTmpfs()
+        XCTAssertTrue(m.sh("test -f $S/reserve").ok, "the store keeps its reserve")
+        let first = TarPackages.make("\(m.root)/gone-1.0-1.el9.x86_64.tar.gz", content: "gone", extraBytes: 2_000_000)
+        let second = TarPackages.make("\(m.root)/next-1.0-1.el9.x86_64.tar.gz", content: "next", extraBytes: 1_000_000)
+        XCTAssertTrue(m.sh("cp \(first) \(second) $M/incoming/").ok, m.log)
+        Shell.run("dd if=/dev/zero of=\(Shell.quote(m.store))/filler bs=1M count=200 status=none")
+        XCTAssertEqual(Shell.run("stat -f -c %a \(Shell.quote(m.store))").trimmed, "0", "the disk is full")
+        XCTAssertFalse(m.sh("setfattr -n user.label.x -v \(String(repeating: "y", count: 4000)) $M/by-id/2").ok,
+                       "a catalog write that frees nothing fails")
+
+        let rm = m.sh("rm $M/by-id/1/$(basename \(first))")
+        XCTAssertTrue(rm.ok, "delete on a full disk: \(rm.stderr)\n\(m.log)")
+        XCTAssertEqual(m.packageIDs, [2])
+        XCTAssertTrue(m.log.contains("gave back the 8 MiB kept for deletes"), m.log)
+        XCTAssertTrue(m.log.contains("took back the 8 MiB kept for deletes"), "the delete left room to keep it again: \(m.log)")
+        XCTAssertTrue(m.sh("test -f $S/reserve").ok)
+        XCTAssertGreaterThan(Int(Shell.run("stat -f -c '%a * %S' \(Shell.quote(m.store)) | bc").trimmed) ?? 0, 1_500_000,
+                             "what the package held is free")
+        XCTAssertTrue(m.sh("rm $M/by-id/2/$(basename \(second))").ok, "and the next delete on the full disk: \(m.log)")
+        Shell.run("rm -f \(Shell.quote(m.store))/filler")
+        XCTAssertTrue(m.sh("cp \(first) $M/incoming/").ok, m.log)
+        m.unmount()
+        let check = m.pkgfs("check --store \(Shell.quote(m.store))")
+        XCTAssertTrue(check.ok, check.stdout + check.stderr)
+    }
+
     /// The bytes fit exactly, then the catalog cannot grow to register them: the upload fails,
     /// and the blob already moved into place must not stay behind unreferenced (it would hold
     /// the space forever: nothing sweeps it while mounted).
