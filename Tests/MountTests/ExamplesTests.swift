@@ -23,8 +23,17 @@ final class ExamplesTests: XCTestCase {
         XCTAssertEqual(uploaded.stderr, "", "no noise from the tools it runs")
         let again = m.sh("\(examples)/upload.sh $M \(older)")
         XCTAssertTrue(again.ok && again.stdout.contains("sha256=\(olderSHA256) (already there)"), again.stdout + again.stderr)
+        // A relative mount point (m.sh runs in the mount point's parent) prints the same TYPE/... path.
+        let relative = m.sh("\(examples)/upload.sh mnt \(older)")
+        XCTAssertTrue(relative.ok && relative.stdout.hasPrefix("ok  t-oceanbase-ocp-agent-3.1.2-20210812221645.alios7.x86_64.rpm -> \(agentDir)/3.1.2/"),
+                      relative.stdout + relative.stderr)
 
-        // rpmvercmp: 3.1.10 is newer than 3.1.2, whatever the upload order.
+        // A truncated upload of another 3.1.10 build is kept corrupt in the same version directory.
+        let broken = "t-oceanbase-ocp-agent-3.1.10-20211002000000.alios7.x86_64"
+        XCTAssertFalse(m.sh("head -c 3000 \(newer) > \(broken).rpm && cp \(broken).rpm $M/incoming/").ok)
+        XCTAssertEqual(m.sh("cat $M/\(agentDir)/3.1.10/\(broken)/state").trimmed, "corrupt")
+
+        // rpmvercmp: 3.1.10 is newer than 3.1.2, whatever the upload order; only the available package is printed.
         let latest = m.sh("\(examples)/latest.sh $M OCP_AGENT_INSTALL_PACKAGE alios7 x86_64")
         XCTAssertTrue(latest.ok, latest.stderr)
         let stem = "t-oceanbase-ocp-agent-3.1.10-20211001000000.alios7.x86_64"
@@ -33,8 +42,18 @@ final class ExamplesTests: XCTestCase {
         let none = m.sh("\(examples)/latest.sh $M GENERIC_PACKAGE el9 aarch64")
         XCTAssertFalse(none.ok)
         XCTAssertTrue(none.stderr.contains("no packages under GENERIC_PACKAGE/el9/aarch64"), none.stderr)
+        // Only corrupt packages of a type/OS/arch: nothing printed, a failure with why.
+        XCTAssertFalse(m.sh("head -c 3000 \(older) > zz-1.0-1.el8.x86_64.rpm && cp zz-1.0-1.el8.x86_64.rpm $M/incoming/").ok)
+        let onlyCorrupt = m.sh("\(examples)/latest.sh $M GENERIC_PACKAGE el8 x86_64")
+        XCTAssertEqual(onlyCorrupt.status, 1)
+        XCTAssertEqual(onlyCorrupt.stdout, "")
+        XCTAssertTrue(onlyCorrupt.stderr.contains("no available package under GENERIC_PACKAGE/el8/x86_64"), onlyCorrupt.stderr)
 
-        for key in [olderSHA256, m.sh("cat $M/by-sha256/\(olderSHA256)/meta.json | jq -r .id").trimmed] {
+        // meta.sh by SHA-256 (by-sha256/), SHA-1 (by-sha1/), id and UUID (by-id/).
+        let olderSHA1 = m.sh("sha1sum \(older) | cut -c1-40").trimmed
+        let olderID = m.sh("cat $M/by-sha256/\(olderSHA256)/meta.json | jq -r .id").trimmed
+        let olderUUID = m.sh("cat $M/by-sha256/\(olderSHA256)/meta.json | jq -r .uuid").trimmed
+        for key in [olderSHA256, olderSHA1, olderID, olderUUID] {
             let meta = m.sh("\(examples)/meta.sh $M \(key)")
             XCTAssertTrue(meta.ok, meta.stderr)
             let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(meta.stdout.utf8)) as? [String: Any], meta.stdout)
@@ -45,7 +64,52 @@ final class ExamplesTests: XCTestCase {
             XCTAssertEqual(json["sha256"] as? String, olderSHA256)
             XCTAssertEqual(json["by"] as? String, "root")
             XCTAssertEqual((json["problems"] as? [Any])?.count, 0)
+            XCTAssertEqual(json["sha1"] as? String, olderSHA1)
         }
+        let unknown = m.sh("\(examples)/meta.sh $M \(String(repeating: "0", count: 40))")
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("no package by-sha1/"), unknown.stderr)
+    }
+
+    /// Missing arguments print the script's own usage line (not bash's `${1:?}` text) and exit 2.
+    func testScriptsPrintTheirUsageAndExit2() throws {
+        let usages = [
+            ("latest.sh", "latest.sh $M OCP_AGENT_INSTALL_PACKAGE alios7", "usage: latest.sh MOUNTPOINT TYPE OS ARCH"),
+            ("meta.sh", "meta.sh $M", "usage: meta.sh MOUNTPOINT SHA256|SHA1|ID|UUID"),
+            ("upload.sh", "upload.sh $M", "usage: upload.sh MOUNTPOINT FILE..."),
+            ("make-bundle.sh", "make-bundle.sh out.tar.gz acc", "usage: make-bundle.sh OUT.tar.gz PACKAGE VERSION"),
+            ("make-bundle.sh", "make-bundle.sh out.tar.gz acc 1.0.0 image.tar --mount", "usage: make-bundle.sh OUT.tar.gz PACKAGE VERSION"),
+        ]
+        for (script, call, usage) in usages {
+            for command in ["\(examples)/\(script)", "\(examples)/\(call)"] {
+                let result = Shell.run(command, environment: ["M": "/nonexistent-mount"])
+                XCTAssertEqual(result.status, 2, command)
+                XCTAssertTrue(result.stderr.hasPrefix(usage), "\(command): \(result.stderr)")
+                XCTAssertFalse(result.stderr.contains("unbound variable"), "\(command): \(result.stderr)")
+                XCTAssertEqual(result.stdout, "", command)
+            }
+        }
+        // A bundle version that is not SemVer is refused before anything is built.
+        for version in ["1.0", "v1.0.0", "1.0.0-01", "1.2.3.4"] {
+            let result = Shell.run("cd \(NSTemporaryDirectory()) && \(examples)/make-bundle.sh never-built.tar.gz acc \(version) image.tar")
+            XCTAssertEqual(result.status, 2, version)
+            XCTAssertTrue(result.stderr.contains("version '\(version)' is not SemVer"), result.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "never-built.tar.gz"))
+        }
+    }
+
+    /// make-bundle.sh --mount: a bundle pkgfs keeps as corrupt fails the script with pkgfs's reason.
+    func testMakeBundleFailsWithPkgfsReason() throws {
+        let m = try MountedStore.make(self)
+        Shell.run("cd \(m.root) && mkdir -p mat && tar cf mat/provider.tar -C /etc passwd")
+        let long = String(repeating: "a", count: 32)  // the Astra schema allows 1 to 31 characters
+        let result = m.sh("\(examples)/make-bundle.sh long-1.0.0.tar.gz \(long) 1.0.0 --mount $M mat/provider.tar")
+        XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
+        XCTAssertTrue(result.stderr.contains("upload of long-1.0.0.tar.gz failed: it is corrupt"), result.stderr)
+        let sha256 = m.sh("sha256sum long-1.0.0.tar.gz | cut -c1-64").trimmed
+        let detail = m.sh("jq -r '.packageStateDetails[0] | \"\\(.title): \\(.detail)\"' $M/by-sha256/\(sha256)/meta.json").trimmed
+        XCTAssertTrue(detail.hasPrefix("packageName "), detail)
+        XCTAssertTrue(result.stderr.contains(detail), "the reason is pkgfs's own: \(result.stderr)")
     }
 
     func testUploadFailsWithPkgfsReasonForBadContent() throws {
