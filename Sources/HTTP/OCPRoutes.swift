@@ -208,6 +208,15 @@ extension PkgfsHTTPServer {
         }
         let path = repository.blobPath(of: package)
         let size = Int(package.size)
+        // The body is the blob as it is on disk: one cut short or gone would send less than
+        // Content-Length promises. Found so, the package is made corrupt (as an open through the mount does).
+        var st = stat()
+        let stored: Int64? = stat(path, &st) == 0 ? Int64(st.st_size) : nil
+        if stored != package.size {
+            let finding = stored.map { "the blob \(path) holds \($0) bytes, the package \(package.size)" } ?? "the blob \(path) is missing"
+            _ = try? await offload { try repository.storedBytesDamaged(package, finding) }
+            return failure(.internalServerError, "the stored bytes of \(fileName) are damaged (\(finding)); it is corrupt now", trace: trace)
+        }
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/octet-stream"
         headers[.acceptRanges] = "bytes"

@@ -54,3 +54,16 @@ extension Repository {
         return filed == read ? nil : (filed.joined(separator: " "), read.joined(separator: " "))
     }
 }
+
+extension Repository {
+    /// Stored bytes found damaged without reading them (a blob gone, or not the size the package
+    /// has, e.g. cut short on disk): an available package becomes `corrupt` with what was found,
+    /// so that nobody installs it. Returns the package as it is now.
+    public func storedBytesDamaged(_ package: Package, _ finding: String) throws -> Package {
+        logger.error("stored bytes of \(package.fileName) id=\(package.id) are damaged: \(finding)")
+        guard package.state == .available else { return package }
+        let detail = StateDetail(type: "digest", title: "Stored bytes damaged",
+                                 detail: "\(finding); restore the blob and write available to state, or delete the package and upload it again")
+        return try catalog.failedVerification(id: package.id, state: .corrupt, details: [detail], by: "pkgfs")
+    }
+}

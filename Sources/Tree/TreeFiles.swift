@@ -12,8 +12,21 @@ extension PackageTree {
         case .original(let id):
             if writing { throw FSError.accessDenied("the original bytes of a package are read-only; upload through incoming/") }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            let fd = Glibc.open(repository.blobPath(of: package), O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(errno)))") }
+            let path = repository.blobPath(of: package)
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let e = errno
+                if e == ENOENT { try storedBytesDamaged(package, "the blob \(path) is missing") }
+                throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(e)))")
+            }
+            // Reads pass through to the blob, unseen: one cut short on disk would read as a
+            // shorter file with no error. Its size is checked here; other damage by `pkgfs check`.
+            var st = stat()
+            if fstat(fd, &st) == 0 && Int64(st.st_size) != package.size {
+                Glibc.close(fd)
+                try storedBytesDamaged(package, "the blob \(path) holds \(st.st_size) bytes, the package \(package.size)")
+                throw FSError(EIO, "\(package.fileName): stored bytes damaged (\(st.st_size) of \(package.size) bytes); it is corrupt now")
+            }
             return .cachedReadOnly(handles.add(.blob(fd)), passthroughFD: fd)
         case let .meta(id, version):
             if writing { throw FSError.accessDenied("meta.json is generated and read-only") }
@@ -55,6 +68,12 @@ extension PackageTree {
         default:
             throw node.isDirectory ? FSError(EISDIR) : FSError(EINVAL)
         }
+    }
+
+    /// Marks the package corrupt (`Repository.storedBytesDamaged`) and tells the kernel.
+    private func storedBytesDamaged(_ package: Package, _ finding: String) throws {
+        let now = try mapped { try repository.storedBytesDamaged(package, finding) }
+        if now.state != package.state { packageChanged(now, replacing: nil) }
     }
 
     public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {

@@ -233,6 +233,14 @@ final class OCPTests: XCTestCase {
         XCTAssertTrue(beyond.stdout.lowercased().contains("content-range: bytes */\(size)"), beyond.stdout)
 
         XCTAssertEqual(s.curl("$B/api/v2/files/sys-package/nope-1.0-1.el7.x86_64.rpm").status, 404)
+
+        // A blob cut short on disk: no body shorter than its Content-Length; the package is corrupt.
+        XCTAssertTrue(s.sh("truncate -s 100 \(Shell.quote(s.store))/blobs/sha256/*/*").ok)
+        let damaged = s.curl(url)
+        XCTAssertEqual(damaged.status, 500)
+        XCTAssertTrue(damaged.body.contains("damaged"), damaged.body)
+        let items = s.curl("$B/accounts/\(s.account)/core/v1/packages").json["items"] as? [[String: Any]]
+        XCTAssertEqual(items?.compactMap { $0["packageState"] as? String }, ["corrupt"])
     }
 
     func testNonLoopbackWithoutTokensAndALockedStoreAreRefused() throws {

@@ -55,6 +55,29 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertTrue(m.sh("jq -r '.packageStateDetails[].detail' \(dir)/meta.json").stdout.contains("re-verification"))
     }
 
+    /// Reads of an original pass through to its blob unseen: a blob cut short or gone on disk is
+    /// found at open, which fails with EIO, logs, and makes the package corrupt with what was found.
+    func testABlobDamagedOnDiskIsFoundAtOpen() throws {
+        let m = try MountedStore.make(self)
+        let cut = upload(m, "cutshort-1.0-1.el7.x86_64.tar.gz", content: "/usr/bin/ls")
+        let gone = upload(m, "vanished-1.0-1.el7.x86_64.tar.gz", content: "/usr/bin/env")
+        func blob(_ dir: String) -> String {
+            let sha = m.sh("getfattr --only-values -n user.pkgfs.sha256 \(dir)").stdout
+            return "$S/blobs/sha256/\(sha.prefix(2))/\(sha)"
+        }
+        XCTAssertTrue(m.sh("truncate -s 1000 \(blob(cut)) && rm \(blob(gone))").ok)
+        for (dir, name, finding) in [(cut, "cutshort-1.0-1.el7.x86_64.tar.gz", "holds 1000 bytes"),
+                                     (gone, "vanished-1.0-1.el7.x86_64.tar.gz", "is missing")] {
+            let read = m.sh("cat \(dir)/\(name) > /dev/null")
+            XCTAssertFalse(read.ok, "no short read that looks whole")
+            XCTAssertTrue(read.stderr.contains("Input/output error"), read.stderr)
+            XCTAssertEqual(m.sh("cat \(dir)/state").stdout, "corrupt\n")
+            let detail = m.sh("jq -r '.packageStateDetails[0] | .title + \": \" + .detail' \(dir)/meta.json").trimmed
+            XCTAssertTrue(detail.hasPrefix("Stored bytes damaged: ") && detail.contains(finding), detail)
+            XCTAssertTrue(m.log.contains("stored bytes of \(name)"), m.log)
+        }
+    }
+
     func testXattrsAndLabels() throws {
         let m = try MountedStore.make(self)
         let dir = upload(m, "labelled-2.0-1.el8.aarch64.tar.gz")
