@@ -86,6 +86,33 @@ final class LifecycleTests: XCTestCase {
         Shell.run("for f in \(m.store)/blobs/sha256/*/*; do printf 'X' | dd of=$f bs=1 seek=3 conv=notrunc 2>/dev/null; done")
         let damaged = m.pkgfs("check --store \(m.store)")
         XCTAssertFalse(damaged.ok)
-        XCTAssertTrue(damaged.stdout.contains("blob hashes to"), damaged.stdout)
+        XCTAssertTrue(damaged.stdout.contains("chk-1.0-1.el7.x86_64.tar.gz (id 1): blob "), damaged.stdout)
+        XCTAssertTrue(damaged.stdout.contains("hashes to"), damaged.stdout)
+    }
+
+    /// Every kind of damage is reported, each naming its package, and the check goes on past
+    /// one it cannot read (it stopped at the first with "Is a directory").
+    func testCheckReportsEveryProblemAndGoesOn() throws {
+        let m = try MountedStore.make(self)
+        for name in ["dir", "gone", "short", "fine"] {
+            Shell.run("mkdir -p \(m.root)/\(name) && head -c 5000 /dev/urandom > \(m.root)/\(name)/f && tar czf \(m.root)/\(name)-1.0-1.el7.x86_64.tar.gz -C \(m.root)/\(name) f")
+            XCTAssertTrue(m.sh("cp \(name)-1.0-1.el7.x86_64.tar.gz $M/incoming/").ok, m.log)
+        }
+        func blob(_ name: String) -> String {
+            let sha = m.sh("getfattr --only-values -n user.pkgfs.sha256 $M/incoming/\(name)-1.0-1.el7.x86_64.tar.gz/").stdout
+            return "\(m.store)/blobs/sha256/\(sha.prefix(2))/\(sha)"
+        }
+        let (dir, gone, short) = (blob("dir"), blob("gone"), blob("short"))
+        m.unmount()
+        Shell.run("rm \(dir) && mkdir \(dir) && rm \(gone) && truncate -s 10 \(short) && touch \(m.store)/blobs/sha256/00/stray.txt")
+        let check = m.pkgfs("check --store \(m.store)")
+        XCTAssertFalse(check.ok)
+        for line in ["dir-1.0-1.el7.x86_64.tar.gz (id 1): blob \(dir) is not a regular file",
+                     "gone-1.0-1.el7.x86_64.tar.gz (id 2): blob \(gone) is missing",
+                     "short-1.0-1.el7.x86_64.tar.gz (id 3): blob \(short) holds 10 bytes",
+                     "\(m.store)/blobs/sha256/00/stray.txt: not a blob",
+                     "blobs verified: 1, problems: 4"] {
+            XCTAssertTrue(check.stdout.contains(line), "\(line) in \(check.stdout)")
+        }
     }
 }
