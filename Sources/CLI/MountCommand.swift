@@ -5,6 +5,7 @@ import PkgfsFUSE
 import PkgfsHTTP
 import PkgfsStore
 import PkgfsTree
+import Synchronization
 
 struct MountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -199,25 +200,32 @@ extension MountCommand {
             do {
                 try await server.run(handleSignals: false) { url in
                     logger.notice("HTTP APIs at \(url) (account \(account))")
+                    failure.running.store(true, ordering: .releasing)
                     started.signal()
                 }
             } catch {
-                failure.message = "\(error)"
-                logger.error("HTTP server at \(listen) stopped: \(error)")
+                // Before it started, the mount fails with this reason; after, it is logged.
+                if failure.running.load(ordering: .acquiring) {
+                    logger.error("HTTP server at \(listen) stopped: \(PkgfsHTTPServer.describe(error))")
+                } else {
+                    failure.message = PkgfsHTTPServer.describe(error)
+                }
             }
             started.signal()
         }
         if started.wait(timeout: .now() + 30) == .timedOut {
             throw CLIError("--http \(listen): the HTTP server did not start within 30 s")
         }
-        if let message = failure.message { throw CLIError("--http \(listen): \(message)") }
+        if let message = failure.message { throw CLIError("--http \(listen): cannot serve: \(message)") }
     }
 }
 
 /// The reason the HTTP server could not start, handed from its task to the mount.
 final class HTTPStartFailure: @unchecked Sendable {
-    // @unchecked: written once by the server task before it signals, read after the wait.
+    // @unchecked: `message` is written once by the server task before it signals, read after the wait.
     var message: String?
+    /// Set once the server listens (`pkgfs mount --http`): a later stop is logged, not a start failure.
+    let running = Atomic(false)
 }
 
 struct CLIError: Error, CustomStringConvertible {

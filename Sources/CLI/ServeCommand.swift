@@ -71,11 +71,11 @@ struct ServeCommand: ParsableCommand {
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
             } catch {
-                failure.message = "\(error)"
+                failure.message = PkgfsHTTPServer.describe(error)
             }
             done.signal()
         }
         done.wait()
-        if let message = failure.message { throw CLIError("serving \(listen) failed: \(message)") }
+        if let message = failure.message { throw CLIError("cannot serve at \(listen): \(message)") }
     }
 }

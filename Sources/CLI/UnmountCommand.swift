@@ -25,6 +25,8 @@ struct UnmountCommand: ParsableCommand {
             try Unmounter.unmount(path, lazy: lazy)
             print("pkgfs: unmounted \(path)")
         default:
+            var st = stat()
+            if stat(path, &st) != 0 && errno == ENOENT { throw CLIError("\(path) does not exist; nothing was unmounted") }
             throw CLIError("\(path) is not mounted")
         }
     }

@@ -46,7 +46,8 @@ public struct TokenTable: Sendable {
 
     public static func load(path: String) throws -> TokenTable {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw HTTPSetupError("cannot read tokens file \(path)")
+            let reason = access(path, R_OK) == 0 ? "it is not a readable file" : String(cString: strerror(errno))
+            throw HTTPSetupError("cannot read tokens file \(path): \(reason)")
         }
         let table = try TokenTable(contents: String(decoding: data, as: UTF8.self), source: path)
         if table.count == 0 { throw HTTPSetupError("tokens file \(path) lists no token") }

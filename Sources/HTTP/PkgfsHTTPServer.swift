@@ -143,3 +143,12 @@ final class LockedValue<T: Sendable>: @unchecked Sendable {
     func get() -> T { lock.withLock { value } }
     func set(_ newValue: T) { lock.withLock { value = newValue } }
 }
+
+extension PkgfsHTTPServer {
+    /// Why the server stopped, in words: a socket error is its errno's text ("Address already
+    /// in use"), not SwiftNIO's description of the call that failed.
+    public static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
+    }
+}

@@ -64,7 +64,29 @@ public final class Repository: Sendable {
         do {
             return try JSONDecoder().decode(TypeRules.self, from: data)
         } catch {
-            throw StoreError.invalid("type rules file \(path) is not valid: \(error). Expected {\"rules\": [{\"pattern\": \"*ocp-agent*\", \"type\": \"OCP_AGENT_INSTALL_PACKAGE\"}], \"fallback\": \"GENERIC_PACKAGE\"}")
+            throw StoreError.invalid("type rules file \(path) is not valid: \(Self.describe(error)). Expected {\"rules\": [{\"pattern\": \"*ocp-agent*\", \"type\": \"OCP_AGENT_INSTALL_PACKAGE\"}], \"fallback\": \"GENERIC_PACKAGE\"}")
+        }
+    }
+
+    /// A JSON decoding error in words: where in the document, and what was expected there.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func place(_ path: [any CodingKey]) -> String {
+            path.isEmpty ? "the top level"
+                : String(path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." })
+        }
+        func kind(_ type: Any.Type) -> String {
+            let name = "\(type)"
+            if name.hasPrefix("Dictionary") { return "an object" }
+            if name.hasPrefix("Array") { return "an array" }
+            return name == "String" ? "a string" : name
+        }
+        switch error {
+        case let .typeMismatch(type, context): return "at \(place(context.codingPath)): expected \(kind(type))"
+        case let .valueNotFound(type, context): return "at \(place(context.codingPath)): expected \(kind(type)), found null"
+        case let .keyNotFound(key, context): return "at \(place(context.codingPath)): \"\(key.stringValue)\" is missing"
+        case let .dataCorrupted(context): return context.codingPath.isEmpty ? "not JSON" : "at \(place(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
         }
     }
 

@@ -39,6 +39,13 @@ final class LifecycleTests: XCTestCase {
         let notMounted = m.pkgfs("unmount \(m.root)")
         XCTAssertFalse(notMounted.ok)
         XCTAssertTrue(notMounted.stderr.contains("is not mounted"), notMounted.stderr)
+        let missing = m.pkgfs("unmount \(m.root)/no-such-dir")
+        XCTAssertFalse(missing.ok)
+        XCTAssertTrue(missing.stderr.contains("no-such-dir does not exist"), missing.stderr)
+        Shell.run("mkdir -p \(m.root)/s6 && echo '{\"rules\": [{\"pattern\": \"*x*\"}]}' > \(m.root)/s6/type-rules.json")
+        let badRules = m.pkgfs("mount --store \(m.root)/s6 \(m.root)/mnt6")
+        XCTAssertFalse(badRules.ok)
+        XCTAssertTrue(badRules.stderr.contains("type-rules.json is not valid: at rules[0]: \"type\" is missing"), badRules.stderr)
         let help = m.pkgfs("--help")
         for word in ["mount", "unmount", "check"] { XCTAssertTrue(help.stdout.contains(word), help.stdout) }
         let version = m.pkgfs("--version")
