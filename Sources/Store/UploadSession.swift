@@ -62,6 +62,9 @@ public final class UploadSession: @unchecked Sendable {
         nameLock.withLock { name = newName }
     }
 
+    /// The write or truncate that failed, if one did (`failure`).
+    public var failedWrite: StoreError? { lock.withLock { failure } }
+
     public var size: Int64 {
         lock.withLock { length }
     }

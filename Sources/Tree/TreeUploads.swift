@@ -62,6 +62,10 @@ extension PackageTree {
             // with dup2 and closes the first descriptor, a flush before any byte arrives (and an
             // error there is ignored). Only the last close (release) registers an upload that is
             // still empty, so `touch incoming/x` still fails here and ends `corrupt`.
+            // A first write that failed (a full disk) is the answer, as it is after some bytes.
+            if !upload.isFinished && upload.session.size == 0, let failed = upload.session.failedWrite {
+                throw FSError(failed)
+            }
             if !upload.isFinished && upload.session.size == 0 {
                 throw FSError(EIO, "\(upload.name): no bytes written yet; "
                                    + "an empty upload is registered as corrupt when its last descriptor closes", routine: true)

@@ -123,6 +123,14 @@ final class DiskFullTests: XCTestCase {
         XCTAssertFalse(m.sh("setfattr -n user.label.x -v \(String(repeating: "y", count: 4000)) $M/by-id/2").ok,
                        "a catalog write that frees nothing fails")
 
+        // Not a byte could be written: the close says so too (it said EIO, "no bytes written yet", unlogged).
+        Shell.run("head -c 100000 /dev/urandom > \(m.root)/nowhere-1.0-1.el9.x86_64.bin")
+        let nowhere = m.sh("cp nowhere-1.0-1.el9.x86_64.bin $M/incoming/")
+        XCTAssertFalse(nowhere.ok)
+        XCTAssertFalse(nowhere.stderr.contains("Input/output error"), nowhere.stderr)
+        XCTAssertTrue(nowhere.stderr.contains("failed to close") && nowhere.stderr.contains("No space left on device"), nowhere.stderr)
+        XCTAssertTrue(m.log.contains("close /incoming/nowhere-1.0-1.el9.x86_64.bin"), m.log)
+
         let rm = m.sh("rm $M/by-id/1/$(basename \(first))")
         XCTAssertTrue(rm.ok, "delete on a full disk: \(rm.stderr)\n\(m.log)")
         XCTAssertEqual(m.packageIDs, [2])
