@@ -4,7 +4,7 @@ import Logging
 enum LogSetup {
     static func bootstrap(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
-            var handler = OneLineLogHandler(inner: StreamLogHandler.standardError(label: label))
+            var handler = OneLineLogHandler(inner: StreamLogHandler(label: label, stream: RetainingLogStream()))
             handler.logLevel = level
             return handler
         }
