@@ -171,6 +171,11 @@ struct MountCommand: ParsableCommand {
         logger.notice("pkgfs \(PkgfsCommand.version) serving \(repository.layout.root) at \(path)")
         session.run(busyPollMicroseconds: busyPoll)
         logger.notice("unmounting \(path)")
+        let unfinished = tree.uploadsInProgress
+        if !unfinished.isEmpty {
+            let names = unfinished.map { "\($0.name) (\($0.size) bytes)" }.joined(separator: ", ")
+            logger.warning("\(unfinished.count) upload(s) still being written are not registered; upload them again: \(names)")
+        }
     }
 }
 

@@ -7,8 +7,15 @@ extension Caller {
     /// the files (`do_exit`), and `/proc/<tid>/stat` shows it (field 52, as `waitpid` would:
     /// the low seven bits are the signal). nil for a thread not ending by a signal.
     public var terminatingSignal: Int32? {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
-        return Self.terminatingSignal(inStat: stat)
+        guard pid > 0 else { return nil }
+        // Every upload's close asks: a plain read, not Foundation's file loading.
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Self.terminatingSignal(inStat: String(decoding: buffer[0..<n], as: UTF8.self))
     }
 
     /// Reads the exit status from a `/proc/<tid>/stat` line; the command name (field 2) is in

@@ -136,3 +136,13 @@ extension PackageTree {
         }
     }
 }
+
+extension PackageTree {
+    /// Uploads open or unregistered right now, with their sizes: what an unmount leaves unregistered.
+    public var uploadsInProgress: [(name: String, size: Int64)] {
+        handles.uploadNames.sorted().compactMap { name in
+            guard let upload = handles.upload(named: name)?.upload, !upload.isFinished else { return nil }
+            return (name, upload.session.size)
+        }
+    }
+}

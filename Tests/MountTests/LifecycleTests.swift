@@ -7,6 +7,15 @@ final class LifecycleTests: XCTestCase {
     func testSIGTERMUnmountsCleanly() throws {
         let m = try MountedStore.make(self)
         let pid = try XCTUnwrap(m.daemonPID)
+        // An upload still being written is not registered; the log names it.
+        let writer = try BackgroundShell("""
+            python3 -c 'import os, time
+            fd = os.open("'$M'/incoming/halfway-1.0-1.el7.x86_64.bin", os.O_WRONLY | os.O_CREAT)
+            os.write(fd, b"x" * 1000)
+            open("written", "w").close()
+            time.sleep(60)'
+            """, in: m.root, environment: ["M": m.mountPoint], test: self)
+        XCTAssertTrue(m.waitUntil(timeout: 30) { access(m.root + "/written", F_OK) == 0 }, writer.output)
         XCTAssertEqual(kill(pid, SIGTERM), 0)
         var gone = false
         for _ in 0..<200 {
@@ -16,6 +25,9 @@ final class LifecycleTests: XCTestCase {
         XCTAssertTrue(gone, "SIGTERM must unmount and exit")
         XCTAssertTrue(m.sh("ls $M").ok, "no stale 'Transport endpoint is not connected' mount left")
         XCTAssertTrue(m.log.contains("unmounting"), m.log)
+        XCTAssertTrue(m.log.contains("1 upload(s) still being written are not registered; upload them again: "
+                                     + "halfway-1.0-1.el7.x86_64.bin (1000 bytes)"), m.log)
+        writer.stop()
         try m.mount()
         XCTAssertTrue(m.sh("test -d $M/incoming").ok)
     }
