@@ -53,6 +53,7 @@ let package = Package(
                 dependencies: ["PkgfsModel", "PkgfsStore",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "Logging", package: "swift-log")],
                 path: "Sources/HTTP"),
         // 7. CLI.

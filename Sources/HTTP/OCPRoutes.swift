@@ -119,7 +119,8 @@ extension PkgfsHTTPServer {
         do {
             // onRegistered may wait until a mount's tree shows the package: off the async pool.
             outcome = try await offload {
-                let outcome = try repository.finishUpload(session)
+                // A bundle shows as `verifying` in the mount while it is checked, as after `cp`.
+                let outcome = try repository.finishUpload(session, registeredAsVerifying: onRegistered)
                 onRegistered(outcome)
                 return outcome
             }
@@ -206,15 +207,22 @@ extension PkgfsHTTPServer {
         guard let package = found else {
             return failure(.notFound, "no package with file name \(fileName)", trace: trace)
         }
-        let path = repository.blobPath(of: package)
         let size = Int(package.size)
-        // The body is the blob as it is on disk: one cut short or gone would send less than
-        // Content-Length promises. Found so, the package is made corrupt (as an open through the mount does).
-        var st = stat()
-        let stored: Int64? = stat(path, &st) == 0 ? Int64(st.st_size) : nil
-        if stored != package.size {
-            let finding = stored.map { "the blob \(path) holds \($0) bytes, the package \(package.size)" } ?? "the blob \(path) is missing"
-            _ = try? await offload { try repository.storedBytesDamaged(package, finding) }
+        // The blob is opened before anything is answered, and the body read from that descriptor:
+        // a delete meanwhile does not cut the body short (as a reader of the mount who opened the
+        // file reads it whole). One cut short or gone on disk makes the package corrupt.
+        let blob: BlobDescriptor
+        switch BlobDescriptor.open(repository.blobPath(of: package), size: package.size) {
+        case .success(let opened):
+            blob = opened
+        case .failure(let finding):
+            let onRegistered = self.onRegistered
+            let damaged = try? await offload { () -> Package? in
+                guard let now = try repository.storedBytesDamaged(package, finding.description) else { return nil }
+                onRegistered(.registered(now))  // the mount shows it corrupt at once
+                return now
+            }
+            guard damaged != nil else { return failure(.notFound, "no package with file name \(fileName)", trace: trace) }
             return failure(.internalServerError, "the stored bytes of \(fileName) are damaged (\(finding)); it is corrupt now", trace: trace)
         }
         var headers: HTTPFields = [:]
@@ -244,12 +252,7 @@ extension PkgfsHTTPServer {
             return Response(status: status, headers: headers)
         }
         guard let range else { return Response(status: status, headers: headers, body: ResponseBody()) }
-        do {
-            let body = try await FileIO().loadFile(path: path, range: range, context: context)
-            return Response(status: status, headers: headers, body: body)
-        } catch {
-            return failure(.internalServerError, "the stored bytes of \(fileName) cannot be read", trace: trace)
-        }
+        return Response(status: status, headers: headers, body: blob.body(range))
     }
 }
 

@@ -58,12 +58,14 @@ extension Repository {
 extension Repository {
     /// Stored bytes found damaged without reading them (a blob gone, or not the size the package
     /// has, e.g. cut short on disk): an available package becomes `corrupt` with what was found,
-    /// so that nobody installs it. Returns the package as it is now.
-    public func storedBytesDamaged(_ package: Package, _ finding: String) throws -> Package {
-        logger.error("stored bytes of \(package.fileName) id=\(package.id) are damaged: \(finding)")
-        guard package.state == .available else { return package }
+    /// so that nobody installs it. Returns the package as it is now; nil when it is gone (a
+    /// delete took its blob meanwhile: nothing was damaged).
+    public func storedBytesDamaged(_ package: Package, _ finding: String) throws -> Package? {
+        guard let now = try catalog.package(id: package.id), now.sha256 == package.sha256 else { return nil }
+        logger.error("stored bytes of \(now.fileName) id=\(now.id) are damaged: \(finding)")
+        guard now.state == .available else { return now }
         let detail = StateDetail(type: "digest", title: "Stored bytes damaged",
                                  detail: "\(finding); restore the blob and write available to state, or delete the package and upload it again")
-        return try catalog.failedVerification(id: package.id, state: .corrupt, details: [detail], by: "pkgfs")
+        return try catalog.failedVerification(id: now.id, state: .corrupt, details: [detail], by: "pkgfs")
     }
 }

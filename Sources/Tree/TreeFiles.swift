@@ -70,10 +70,11 @@ extension PackageTree {
         }
     }
 
-    /// Marks the package corrupt (`Repository.storedBytesDamaged`) and tells the kernel.
+    /// Marks the package corrupt (`Repository.storedBytesDamaged`) and tells the kernel, also
+    /// when another path (an HTTP download) found it first; ENOENT when a delete took it meanwhile.
     private func storedBytesDamaged(_ package: Package, _ finding: String) throws {
-        let now = try mapped { try repository.storedBytesDamaged(package, finding) }
-        if now.state != package.state { packageChanged(now, replacing: nil) }
+        guard let now = try mapped({ try repository.storedBytesDamaged(package, finding) }) else { throw FSError.notFound() }
+        packageChanged(now, replacing: nil)
     }
 
     public func read(_ ino: UInt64, handle: UInt64, offset: Int64, size: Int) throws -> [UInt8] {

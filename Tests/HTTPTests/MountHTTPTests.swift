@@ -47,6 +47,19 @@ final class MountHTTPTests: XCTestCase {
             kill $reader 2>/dev/null; wait
             """)
         XCTAssertEqual(visible.stdout, "", visible.stderr)
+        // A download that finds the blob cut short makes the package corrupt, and the mount,
+        // which had its state and latest cached, shows that at once; a deleted package is a 404.
+        let damaged = run("""
+            dir=mnt/OBPROXY_INSTALL_PACKAGE/el7/x86_64/3.2.1/obproxy-3.2.1-1.el7.x86_64
+            cat $dir/state; readlink mnt/OBPROXY_INSTALL_PACKAGE/el7/x86_64/latest
+            truncate -s 10 store/blobs/sha256/*/$(getfattr --only-values -n user.pkgfs.sha256 $dir)
+            curl -sS -o /dev/null -w '%{http_code}\\n' \(base)/api/v2/files/sys-package/obproxy-3.2.1-1.el7.x86_64.tar.gz
+            cat $dir/state; readlink mnt/OBPROXY_INSTALL_PACKAGE/el7/x86_64/latest
+            rm -rf mnt/OBPROXY_INSTALL_PACKAGE/el7/x86_64/3.2.0/obproxy-3.2.0-1.el7.x86_64
+            curl -sS -o /dev/null -w '%{http_code}\\n' \(base)/api/v2/files/sys-package/\(name)
+            """)
+        XCTAssertEqual(damaged.stdout, "available\n3.2.1\n500\ncorrupt\n3.2.0\n404\n", damaged.stderr)
+
         let second = run("\"$P\" serve --store store --listen 127.0.0.1:0")
         XCTAssertFalse(second.ok)
         XCTAssertTrue(second.stderr.contains("pkgfs mount --http"), second.stderr)
