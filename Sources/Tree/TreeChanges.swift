@@ -119,10 +119,27 @@ extension PackageTree {
                 supersede(id, version: version, at: place, now: deleted.contains { $0.id == id } ? nil : package, notifier: notifier)
                 continue
             }
-            if gone && !place.node.isFixedDirectory { notifier.invalidateEntry(parent: place.parent, name: place.name) }
+            // A directory above the package that still holds others keeps its name, and so the
+            // inodes below it (dropping its entry renumbered every package beside it).
+            if gone && !place.node.isFixedDirectory && !stillHoldsPackages(place.node) {
+                notifier.invalidateEntry(parent: place.parent, name: place.name)
+            }
             if place.node.isDirectory { notifier.invalidateListing(place.ino) } else { notifier.invalidateInode(place.ino) }
         }
         notifier.invalidateListing(InodeTable.rootIno)
+    }
+
+    /// Whether a type, OS, arch or version directory still has packages (any other node: false).
+    private func stillHoldsPackages(_ node: Node) -> Bool {
+        let levels: [String]
+        switch node {
+        case let .typeDir(t): levels = [t]
+        case let .osDir(t, o): levels = [t, o]
+        case let .archDir(t, o, a): levels = [t, o, a]
+        case let .versionDir(t, o, a, v): levels = [t, o, a, v]
+        default: return false
+        }
+        return (try? repository.catalog.hasPackages(under: levels)) ?? false
     }
 
     /// A meta.json the kernel holds of a package that changed is replaced as a file by rename is,

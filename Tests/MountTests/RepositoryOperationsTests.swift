@@ -225,7 +225,10 @@ final class RepositoryOperationsTests: XCTestCase {
         XCTAssertEqual(m.sh("find $S/blobs -type f | wc -l").trimmed, "2")
         // Look everything up first so the kernel has it cached: deletes must still show at once.
         m.sh("ls -R $M > /dev/null; stat \(b)/meta.json > /dev/null")
+        let inodes = "stat -c %i $M/GENERIC_PACKAGE $M/GENERIC_PACKAGE/el7/x86_64 \(a) \(a)/meta.json"
+        let before = m.sh(inodes).stdout
         XCTAssertTrue(m.sh("rm \(b)/gone-1.1-1.el7.x86_64.tar.gz").ok)
+        XCTAssertEqual(m.sh(inodes).stdout, before, "inode numbers beside a deleted package stay (SPEC §2)")
         XCTAssertFalse(m.sh("test -e \(b)").ok, "deleted package is gone at once")
         XCTAssertEqual(m.sh("ls $M/GENERIC_PACKAGE/el7/x86_64/").stdout, "1.0\nlatest\n", "empty version directory disappears")
         XCTAssertEqual(m.sh("readlink $M/GENERIC_PACKAGE/el7/x86_64/latest").trimmed, "1.0", "latest moves back")
