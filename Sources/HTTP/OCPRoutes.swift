@@ -293,6 +293,10 @@ final class UploadReceiver {
                   name.utf8.count <= 255 else {
                 throw UploadRefusal.badRequest("the file name '\(raw)' cannot name a package")
             }
+            // In the mount such a name is a temporary file, hidden from listings and never registered.
+            guard !name.hasPrefix(".") else {
+                throw UploadRefusal.badRequest("the file name '\(name)' starts with a dot: a package name cannot (in the mount it is a temporary file)")
+            }
             do {
                 session = try repository.beginUpload(fileName: name, uploader: uploader)
             } catch {

@@ -85,6 +85,10 @@ final class OCPTests: XCTestCase {
         // A name that is not UTF-8 (Latin-1 é) is refused, as `cp` into incoming/ refuses it.
         let latin1 = s.curl("-F \"file=@\(Self.agent);filename=$(printf 'caf\\351-1.0-1.el7.x86_64.tar.gz')\" $B/api/v2/software-packages")
         XCTAssertEqual(latin1.status, 400, latin1.body)
+        // A leading dot makes a temporary file in the mount, hidden and never registered.
+        let dotted = s.curl("-F 'file=@\(Self.agent);filename=.hidden-1.0-1.el7.x86_64.tar.gz' $B/api/v2/software-packages")
+        XCTAssertEqual(dotted.status, 400, dotted.body)
+        XCTAssertTrue(dotted.body.contains("starts with a dot"), dotted.body)
         let good = s.curl("-F file=@\(Self.agent) $B/api/v2/software-packages")
         XCTAssertEqual(good.status, 200, good.body)
         // A Windows client path names the package by its last part.
