@@ -16,7 +16,13 @@ final class MetaCache: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    /// Documents are kept by count, so big ones (a package of 50,000 files renders 20 MB, and
+    /// every label change a new version) are kept apart, a few at a time, and the biggest not at
+    /// all: an open renders its own copy (`GeneratedFile`). The daemon grew by each version read.
+    static let smallDocument = 64 << 10
+    static let largestKept = 16 << 20
     private var documents: BoundedCache<Key, [UInt8]>
+    private var largeDocuments = BoundedCache<Key, [UInt8]>(capacity: 8)
     private var sizes: BoundedCache<Int64, (version: Double, size: Int)>
     /// Superseded documents the kernel holds, with their bytes if they were still known.
     private var superseded: [Key: [UInt8]?] = [:]
@@ -29,7 +35,7 @@ final class MetaCache: @unchecked Sendable {
 
     func bytes(for id: Int64, version: Double) -> [UInt8]? {
         let key = Key(id: id, version: version)
-        return lock.withLock { superseded[key].flatMap { $0 } ?? documents.get(key) }
+        return lock.withLock { superseded[key].flatMap { $0 } ?? documents.get(key) ?? largeDocuments.get(key) }
     }
 
     func size(for id: Int64, version: Double) -> Int? {
@@ -41,7 +47,8 @@ final class MetaCache: @unchecked Sendable {
 
     func store(_ bytes: [UInt8], for id: Int64, version: Double) {
         lock.withLock {
-            documents.set(Key(id: id, version: version), bytes)
+            if bytes.count <= Self.smallDocument { documents.set(Key(id: id, version: version), bytes) }
+            else if bytes.count <= Self.largestKept { largeDocuments.set(Key(id: id, version: version), bytes) }
             sizes.set(id, (version, bytes.count))
         }
     }
@@ -53,7 +60,7 @@ final class MetaCache: @unchecked Sendable {
         let key = Key(id: id, version: version)
         return lock.withLock {
             if let kept = superseded[key] { return kept != nil }
-            let bytes = documents.get(key)
+            let bytes = documents.get(key) ?? largeDocuments.get(key)
             superseded[key] = .some(bytes)
             return bytes != nil
         }

@@ -159,6 +159,22 @@ final class MetaCacheTests: XCTestCase {
         XCTAssertEqual(cache.supersededCount, 0)
     }
 
+    /// Big documents are kept a few at a time and the biggest not at all, whatever the count
+    /// allows: each label change of a 20 MB document made another version the daemon kept.
+    func testBigDocumentsAreKeptAFewAtATime() {
+        let cache = MetaCache(documents: 4096, sizes: 4096)
+        let big = [UInt8](repeating: 0x20, count: MetaCache.smallDocument + 1)
+        for version in 1...100 { cache.store(big, for: 1, version: Double(version)) }
+        let kept = (1...100).filter { cache.bytes(for: 1, version: Double($0)) != nil }
+        XCTAssertTrue((4...8).contains(kept.count) && kept.contains(100), "\(kept)")
+        XCTAssertEqual(cache.size(for: 1, version: 100), big.count, "its size is still known")
+        cache.store([UInt8](repeating: 0x20, count: MetaCache.largestKept + 1), for: 2, version: 1)
+        XCTAssertNil(cache.bytes(for: 2, version: 1))
+        XCTAssertEqual(cache.size(for: 2, version: 1), MetaCache.largestKept + 1)
+        cache.store([1], for: 3, version: 1)
+        XCTAssertEqual(cache.bytes(for: 3, version: 1), [1], "small ones as before")
+    }
+
     /// Only the open that follows a retry's lookup is let through; an open through a name the
     /// kernel kept from earlier is refused, whenever it was looked up.
     func testOnlyTheKernelsRetryOfARefusedOpenIsLetThrough() {
