@@ -70,6 +70,38 @@ public final class PayloadCache: @unchecked Sendable {
         }
     }
 
+    /// Fills the cache files of many entries of one package (`dataIndex`, `size`, in payload
+    /// order) in one pass, room made once for all; `fill` hands one entry's bytes, in order, to
+    /// the append function. Entries already cached are skipped. Returns how many were filled;
+    /// none when together they would take more than half the cache.
+    public func fillAll(packageID: Int64, entries: [(dataIndex: Int, size: Int64)],
+                        fill: (_ index: Int, _ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        let missing = entries.filter { access(path(packageID: packageID, dataIndex: $0.dataIndex), F_OK) != 0 }
+        let total = missing.reduce(Int64(0)) { $0 + $1.size }
+        guard total <= limit / 2, makeRoom(for: total) else { return 0 }
+        var filled = 0
+        for entry in missing {
+            let final = path(packageID: packageID, dataIndex: entry.dataIndex)
+            let partial = final + ".partial"
+            let fd = Glibc.open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { break }
+            var written: Int64 = 0
+            let ok = (try? fill(entry.dataIndex) { bytes in
+                let e = pwriteFully(fd, bytes, at: written)
+                if e != 0 { throw StoreError.io("writing the payload cache file of package \(packageID) failed", errno: e) }
+                written += Int64(bytes.count)
+            }) != nil && written == entry.size
+            close(fd)
+            guard ok, rename(partial, final) == 0 else {
+                unlink(partial)
+                break
+            }
+            filled += 1
+        }
+        return filled
+    }
+
     /// Drops the cached files of packages that are gone.
     public func remove(packageIDs: Set<Int64>) {
         lock.lock(); defer { lock.unlock() }

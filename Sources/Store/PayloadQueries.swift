@@ -36,6 +36,19 @@ extension Catalog {
         }
     }
 
+    /// The entries of a package that have bytes, one per data index (a hard link shares its
+    /// target's), in the order their bytes lie in the payload.
+    public func payloadDataEntries(packageID: Int64) throws -> [PayloadEntry] {
+        try read { db in
+            let entries = try Row.fetchAll(db, sql: """
+                SELECT \(Self.payloadColumns) FROM payloadEntry
+                WHERE packageId = ? AND dataIndex IS NOT NULL AND kind IN ('file', 'hardlink')
+                """, arguments: [packageID]).map(Self.payloadEntry)
+            var seen = Set<Int>()
+            return entries.sorted { ($0.dataIndex ?? 0) < ($1.dataIndex ?? 0) }.filter { seen.insert($0.dataIndex ?? -1).inserted }
+        }
+    }
+
     /// Number of entries recorded for a package (0 when it has no payload).
     public func payloadEntryCount(packageID: Int64) throws -> Int {
         try read { db in
