@@ -79,9 +79,27 @@ extension PackageTree {
                 if flags & XattrFlags.replace != 0 && !exists { throw FSError(ENODATA, routine: true) }
                 labels.removeAll { $0.name == label }
                 labels.append(Label(name: label, value: text))
+                try Self.checkRoom(for: labels)
             }
         default:
             throw FSError(ENOTSUP, "extended attributes are set on package directories and uploads only")
+        }
+    }
+
+    /// Labels travel in every meta.json and in `listxattr`, whose answer the kernel caps at
+    /// 64 KiB: past that, `getfattr -d`, `cp -a` and `rsync -X` of the package fail (E2BIG).
+    /// The names must fit that list, and names and values together 1 MiB; else ENOSPC, as a
+    /// filesystem out of room for attributes answers.
+    static let labelBytesLimit = 1 << 20
+
+    static func checkRoom(for labels: [Label]) throws {
+        let listed = 100 + labels.reduce(0) { $0 + labelPrefix.utf8.count + $1.name.utf8.count + 1 }
+        if listed > Int(XATTR_LIST_MAX) {
+            throw FSError(ENOSPC, "\(labels.count) labels: their names would list more than \(XATTR_LIST_MAX) bytes; remove some first")
+        }
+        let total = labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        if total > labelBytesLimit {
+            throw FSError(ENOSPC, "labels of a package hold at most \(labelBytesLimit >> 20) MiB; these would hold \(total) bytes")
         }
     }
 

@@ -131,6 +131,25 @@ final class RepositoryOperationsTests: XCTestCase {
         let labels = m.sh("jq -r '.metadata.labels[] | .name + \"=\" + .value' \(dir)/meta.json | sort").stdout
         XCTAssertEqual(labels, "owner=handed-over\n" + (0..<8).map { "seen\($0)=yes\n" }.joined())
         XCTAssertTrue(m.sh("setfattr -n user.label. -v x \(dir)").stderr.contains("Invalid argument"), "a label needs a name")
+
+        // Labels must leave listxattr answerable (64 KiB of names) and meta.json sane (1 MiB).
+        let room = m.sh("""
+            python3 -c 'import errno, os, sys
+            d = sys.argv[1]
+            def fill(make):
+                for k in range(2000):
+                    try: os.setxattr(d, *make(k))
+                    except OSError as e: return k, errno.errorcode[e.errno]
+            print(*fill(lambda k: ("user.label.%s%04d" % ("n" * 200, k), b"v")))
+            print(len(os.listxattr(d)) > 300)
+            for name in os.listxattr(d):
+                if name.startswith("user.label."): os.removexattr(d, name)
+            print(*fill(lambda k: ("user.label.big%d" % k, b"w" * 60000)))' \(dir)
+            """)
+        let lines = room.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+        XCTAssertEqual(lines.map { $0.last ?? "" }, ["ENOSPC", "True", "ENOSPC"], room.stdout + room.stderr)
+        XCTAssertTrue((290...310).contains(Int(lines.first?.first ?? "") ?? 0), "about 300 names of 211 bytes fit: \(room.stdout)")
+        XCTAssertEqual(lines.last?.first, "17", "1 MiB of values: \(room.stdout)")
         let set = m.sh("setfattr -n trusted.note -v x \(dir)")
         XCTAssertTrue(set.stderr.contains("Operation not supported"), "only user.* exists, to set too: \(set.stderr)")
         XCTAssertTrue(m.sh("ls -laR $M > /dev/null").ok)
