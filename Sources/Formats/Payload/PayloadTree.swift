@@ -8,15 +8,22 @@
 ///   non-empty directory by a non-directory: both would write outside the tree;
 /// - hard links point at the entry that holds the bytes. cpio (RPM payloads) stores a
 ///   link group's bytes with its *last* member; when that member arrives the group is
-///   re-pointed to it, so every link reads the same bytes as `cpio -idm` writes.
+///   re-pointed to it, so every link reads the same bytes as `cpio -idm` writes. The
+///   re-pointing is applied once, when `entries` is read: done at every carrier, a tar whose
+///   100,000 hard links each carry bytes took 65 s to list.
 struct PayloadTreeBuilder {
     let format: String
     let limits: PayloadLimits
-    private(set) var entries: [PayloadEntry] = []
+    /// The entries as added, link groups not yet re-pointed to their last carrier.
+    private var added: [PayloadEntry] = []
     private var position: [String: Int] = [:]
     private var nonEmptyDirectories: Set<String> = []
-    /// dataIndex → positions (in `entries`) of the entries reading those bytes.
+    /// A link group's first dataIndex → positions (in `added`) of the entries reading its bytes.
     private var linkGroups: [Int: [Int]] = [:]
+    /// The dataIndex of a later carrier → its group's first dataIndex.
+    private var groupOf: [Int: Int] = [:]
+    /// A group's first dataIndex → the member that carries its bytes now, when that moved.
+    private var carriers: [Int: (index: Int, path: String, size: Int64)] = [:]
     private(set) var headerCount = 0
     private(set) var declaredTotal: Int64 = 0
 
@@ -24,6 +31,24 @@ struct PayloadTreeBuilder {
         self.format = format
         self.limits = limits
     }
+
+    /// The tree: every link group's members read its last carrier's bytes.
+    var entries: [PayloadEntry] {
+        var entries = added
+        for (group, carrier) in carriers {
+            for m in linkGroups[group] ?? [] where m != position[carrier.path] {
+                // Only members still in the group: a later entry of the same path replaced others.
+                guard let key = entries[m].dataIndex, self.group(of: key) == group else { continue }
+                entries[m].kind = .hardlink
+                entries[m].linkTarget = carrier.path
+                entries[m].size = carrier.size
+                entries[m].dataIndex = carrier.index
+            }
+        }
+        return entries
+    }
+
+    private func group(of dataIndex: Int) -> Int { groupOf[dataIndex] ?? dataIndex }
 
     /// Checks the entry count before anything else is looked at.
     mutating func countHeader() throws {
@@ -86,8 +111,8 @@ struct PayloadTreeBuilder {
                 format: format,
                 reason: "hard link '\(entry.path)' (entry #\(index)) points to '\(rawTarget)', which is not an earlier entry")
         }
-        let target = entries[targetAt]
-        guard target.kind == .file || target.kind == .hardlink, let groupKey = target.dataIndex else {
+        let target = added[targetAt]
+        guard target.kind == .file || target.kind == .hardlink, let targetKey = target.dataIndex else {
             throw FormatError.invalid(
                 format: format,
                 reason: "hard link '\(entry.path)' (entry #\(index)) points to '\(targetPath)', which is a \(target.kind.rawValue)")
@@ -97,6 +122,7 @@ struct PayloadTreeBuilder {
                                       reason: "hard link '\(entry.path)' (entry #\(index)) points to itself")
         }
         entry.mode = (entry.mode & ~PayloadHeader.typeMask) | PayloadHeader.regular
+        let group = self.group(of: targetKey)
         if size > 0 {
             // cpio: this member carries the group's bytes; the earlier members become links to it.
             try declare(size)
@@ -104,40 +130,36 @@ struct PayloadTreeBuilder {
             entry.size = size
             entry.dataIndex = index
             let at = try place(entry)
-            let members = linkGroups.removeValue(forKey: groupKey) ?? []
-            for m in members where m != at && entries[m].dataIndex == groupKey {
-                entries[m].kind = .hardlink
-                entries[m].linkTarget = entry.path
-                entries[m].size = size
-                entries[m].dataIndex = index
-            }
-            linkGroups[index] = members.filter { $0 != at } + [at]
+            groupOf[index] = group
+            carriers[group] = (index, entry.path, size)
+            linkGroups[group, default: []].append(at)
         } else {
+            let carrier = carriers[group]
             entry.kind = .hardlink
-            entry.linkTarget = target.dataPath
-            entry.size = target.size
-            entry.dataIndex = groupKey
+            entry.linkTarget = carrier?.path ?? target.dataPath
+            entry.size = carrier?.size ?? target.size
+            entry.dataIndex = carrier?.index ?? targetKey
             let at = try place(entry)
-            linkGroups[groupKey, default: []].append(at)
+            linkGroups[group, default: []].append(at)
         }
     }
 
     /// Inserts or replaces; returns the entry's position.
     private mutating func place(_ entry: PayloadEntry) throws -> Int {
         if let at = position[entry.path] {
-            let old = entries[at]
+            let old = added[at]
             if old.kind == .directory && entry.kind != .directory
                 && nonEmptyDirectories.contains(entry.path) {
                 throw FormatError.invalid(
                     format: format,
                     reason: "entry #\(entry.archiveIndex ?? -1) '\(entry.path)' would replace a non-empty directory by a \(entry.kind.rawValue)")
             }
-            entries[at] = entry
+            added[at] = entry
             return at
         }
-        entries.append(entry)
-        position[entry.path] = entries.count - 1
-        return entries.count - 1
+        added.append(entry)
+        position[entry.path] = added.count - 1
+        return added.count - 1
     }
 
     private mutating func makeParents(of path: String, mtime: Int64, index: Int) throws {
@@ -145,21 +167,21 @@ struct PayloadTreeBuilder {
         // all made and checked then, and none can have been replaced since (see `place`).
         if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
             let parent = String(path[..<slash])
-            if let at = position[parent], entries[at].kind == .directory, nonEmptyDirectories.contains(parent) { return }
+            if let at = position[parent], added[at].kind == .directory, nonEmptyDirectories.contains(parent) { return }
         }
         for dir in PayloadPath.ancestors(of: path) {
             if let at = position[dir] {
-                let kind = entries[at].kind
+                let kind = added[at].kind
                 if kind != .directory {
                     throw FormatError.invalid(
                         format: format,
                         reason: "entry #\(index) '\(path)' lies below '\(dir)', which is a \(kind.rawValue), not a directory")
                 }
             } else {
-                entries.append(PayloadEntry(path: dir, kind: .directory,
-                                            mode: PayloadHeader.directory | 0o755,
-                                            size: 0, mtime: mtime))
-                position[dir] = entries.count - 1
+                added.append(PayloadEntry(path: dir, kind: .directory,
+                                          mode: PayloadHeader.directory | 0o755,
+                                          size: 0, mtime: mtime))
+                position[dir] = added.count - 1
             }
             nonEmptyDirectories.insert(dir)
         }
