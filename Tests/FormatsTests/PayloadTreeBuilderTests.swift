@@ -41,4 +41,20 @@ final class PayloadTreeBuilderTests: XCTestCase {
         XCTAssertEqual(entries.filter { $0.kind == .file }.map(\.path), ["f99999"])
         XCTAssertTrue(entries.allSatisfy { $0.dataIndex == 99_999 })
     }
+
+    /// Many leaves deep down: each new directory walks up to the first known one only (the
+    /// walk from the root for each was quadratic in depth), and the paths' total is bounded.
+    func testDeepTreesAreBuiltAndTheirPathBytesBounded() throws {
+        let base = Array(repeating: "d", count: 1_000).joined(separator: "/")
+        var builder = PayloadTreeBuilder(format: "tar", limits: .default)
+        for i in 0..<2_000 { try builder.add(header(i, "\(base)/x\(i)/f", size: 1)) }
+        let entries = builder.entries
+        XCTAssertEqual(entries.count, 1_000 + 2 * 2_000, "1,000 directories made once, then x<i>/ and f each")
+        XCTAssertEqual(entries.filter { $0.kind == .directory }.count, 3_000)
+
+        var bounded = PayloadTreeBuilder(format: "tar", limits: PayloadLimits(maxTotalPathBytes: 100_000))
+        XCTAssertThrowsError(try (0..<2_000).forEach { try bounded.add(header($0, "\(base)/x\($0)/f", size: 1)) }) { error in
+            XCTAssertTrue("\(error)".contains("total length of the paths"), "\(error)")
+        }
+    }
 }

@@ -26,6 +26,7 @@ struct PayloadTreeBuilder {
     private var carriers: [Int: (index: Int, path: String, size: Int64)] = [:]
     private(set) var headerCount = 0
     private(set) var declaredTotal: Int64 = 0
+    private var pathBytes = 0
 
     init(format: String, limits: PayloadLimits) {
         self.format = format
@@ -68,6 +69,7 @@ struct PayloadTreeBuilder {
                                             limit: limits.maxPathLength)
         }
         try makeParents(of: path, mtime: h.mtime, index: h.index)
+        if position[path] == nil { try countPath(path) }
 
         var entry = PayloadEntry(path: path, kind: .other, mode: h.mode, size: 0, mtime: h.mtime,
                                  uid: h.uid, gid: h.gid, userName: h.userName,
@@ -163,13 +165,13 @@ struct PayloadTreeBuilder {
     }
 
     private mutating func makeParents(of path: String, mtime: Int64, index: Int) throws {
-        // Most entries land in a directory already known to hold something: its ancestors were
-        // all made and checked then, and none can have been replaced since (see `place`).
-        if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
-            let parent = String(path[..<slash])
-            if let at = position[parent], added[at].kind == .directory, nonEmptyDirectories.contains(parent) { return }
-        }
-        for dir in PayloadPath.ancestors(of: path) {
+        // Up from the parent to the first directory already known to hold something: its
+        // ancestors were all made and checked then, and none can have been replaced since (see
+        // `place`). Walking down from the root for every new directory was quadratic in depth.
+        var missing: [String] = []
+        var end = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        while let slash = end {
+            let dir = String(path[..<slash])
             if let at = position[dir] {
                 let kind = added[at].kind
                 if kind != .directory {
@@ -177,13 +179,27 @@ struct PayloadTreeBuilder {
                         format: format,
                         reason: "entry #\(index) '\(path)' lies below '\(dir)', which is a \(kind.rawValue), not a directory")
                 }
+                if nonEmptyDirectories.contains(dir) { break }
+                nonEmptyDirectories.insert(dir)
             } else {
-                added.append(PayloadEntry(path: dir, kind: .directory,
-                                          mode: PayloadHeader.directory | 0o755,
-                                          size: 0, mtime: mtime))
-                position[dir] = added.count - 1
+                missing.append(dir)
             }
+            end = path[..<slash].utf8.lastIndex(of: UInt8(ascii: "/"))
+        }
+        for dir in missing.reversed() {
+            try countPath(dir)
+            added.append(PayloadEntry(path: dir, kind: .directory, mode: PayloadHeader.directory | 0o755,
+                                      size: 0, mtime: mtime))
+            position[dir] = added.count - 1
             nonEmptyDirectories.insert(dir)
+        }
+    }
+
+    private mutating func countPath(_ path: String) throws {
+        pathBytes += path.utf8.count
+        if pathBytes > limits.maxTotalPathBytes {
+            throw FormatError.limitExceeded(what: "total length of the paths in the \(format) payload",
+                                            limit: limits.maxTotalPathBytes)
         }
     }
 }
