@@ -108,8 +108,15 @@ extension PackageTree {
         logger.info("files/ of package \(id) read out of archive order: \(filled) of \(entries.count) files decompressed once into the payload cache in \(ContinuousClock.now - started)")
     }
 
-    /// At debug level: how the reads of a closed payload file were served.
+    /// At debug level: how the reads of a closed payload file were served. The package's open
+    /// decompressors are closed once nothing has read it for `PayloadReaderCache.idleClose`:
+    /// each holds its window (a zstd --long stream 128 MiB), and twelve stayed for good.
     func payloadClosed(_ stream: PayloadStream) {
+        let readers = payloadReaders
+        let wait = Int(PayloadReaderCache.idleClose.components.seconds) * 1000 + 100
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .milliseconds(wait)) {
+            readers.closeIdleCursors()
+        }
         guard let stats = stream.reader?.statistics else { return }
         logger.debug("closed files/\(stream.entry.path) of package \(stream.packageID): \(stream.readCount) reads; package reader: \(stats.opens) opens, \(stats.reuses) reuses, \(stats.discarded) bytes discarded")
     }
@@ -159,6 +166,7 @@ final class PayloadReaderCache: @unchecked Sendable {
     // @unchecked: `readers` is guarded by `lock`; PayloadReader is thread-safe.
     static let capacity = 4
     static let cursorsPerReader = 3
+    static let idleClose = Duration.seconds(10)
 
     /// Reads from the start of a file that no open cursor could reach, per package, before
     /// the whole payload is decompressed into the payload cache (`PackageTree.payloadReadOutOfOrder`).
@@ -167,6 +175,8 @@ final class PayloadReaderCache: @unchecked Sendable {
     private let lock = NSLock()
     /// Least recently used first.
     private var readers: [(id: Int64, reader: PayloadReader)] = []
+    /// When each package's reader was last handed out.
+    private var lastUsed: [Int64: ContinuousClock.Instant] = [:]
     /// Cold starts per package, and the packages whose payload was decompressed whole (or
     /// found not to fit): bounded by the packages read this way.
     private var coldStarts = BoundedCache<Int64, Int>(capacity: 1024)
@@ -181,6 +191,7 @@ final class PayloadReaderCache: @unchecked Sendable {
     }
 
     func reader(for id: Int64, open: () throws -> PayloadReader) throws -> PayloadReader {
+        lock.withLock { lastUsed[id] = .now }
         if let cached = take(id) { return cached }
         let made = try open()
         var evicted: [PayloadReader] = []
@@ -192,6 +203,16 @@ final class PayloadReaderCache: @unchecked Sendable {
         }
         _ = evicted  // released outside the lock
         return reader
+    }
+
+    /// Closes the decompressors of readers nobody has used for `idleClose` (the readers stay,
+    /// and open the archive again when next read).
+    func closeIdleCursors(now: ContinuousClock.Instant = .now) {
+        let idle: [PayloadReader] = lock.withLock {
+            lastUsed = lastUsed.filter { id, _ in readers.contains { $0.id == id } }
+            return readers.filter { now - (lastUsed[$0.id] ?? now) >= Self.idleClose }.map(\.reader)
+        }
+        idle.forEach { $0.closeCursors() }
     }
 
     /// Drops the readers of packages that went away (their blob may be gone).

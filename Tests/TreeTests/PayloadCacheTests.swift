@@ -79,4 +79,33 @@ final class PayloadCacheTests: XCTestCase {
         _ = try repository.delete(id: id)
         XCTAssertEqual(repository.payloadCache.size, 0)
     }
+
+    /// A payload nobody reads any more lets go of its decompressors (each holds its window:
+    /// 128 MiB for a zstd --long stream); reading it again opens the archive anew.
+    func testIdleDecompressorsAreClosed() throws {
+        let (archive, big) = try makeArchive()
+        let repository = try Repository(root: root + "/store")
+        let tree = PackageTree.forTests(repository)
+        let incoming = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
+        let (upload, reply) = try tree.create(parent: incoming, name: "big-1.0.tar.xz", mode: 0o644, flags: O_WRONLY, caller: owner)
+        _ = try archive.withUnsafeBytes { try tree.write(upload.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: owner) }
+        try tree.flush(upload.attributes.ino, handle: reply.handle, caller: owner)
+        tree.release(upload.attributes.ino, handle: reply.handle)
+        let location = try XCTUnwrap(try repository.catalog.summary(fileName: "big-1.0.tar.xz")?.location)
+        var ino = InodeTable.rootIno
+        for name in location.path.split(separator: "/").map(String.init) + ["files", "opt", "big.bin"] {
+            ino = try tree.lookup(parent: ino, name: name).attributes.ino
+        }
+        let opened = try tree.open(ino, flags: O_RDONLY, caller: owner)
+        XCTAssertEqual(try tree.read(ino, handle: opened.handle, offset: 0, size: 1 << 20), Array(big[0..<(1 << 20)]))
+        guard case .payload(let stream)? = tree.handles.get(opened.handle), let reader = stream.reader else {
+            return XCTFail("not a payload handle")
+        }
+        tree.release(ino, handle: opened.handle)
+        XCTAssertTrue(reader.canContinue(stream.entry, at: 1 << 20), "a cursor is kept for the next read")
+        tree.payloadReaders.closeIdleCursors()
+        XCTAssertTrue(reader.canContinue(stream.entry, at: 1 << 20), "not idle yet")
+        tree.payloadReaders.closeIdleCursors(now: .now + .seconds(11))
+        XCTAssertFalse(reader.canContinue(stream.entry, at: 1 << 20), "idle: its decompressor is closed")
+    }
 }
