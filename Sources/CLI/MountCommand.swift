@@ -78,6 +78,10 @@ struct MountCommand: ParsableCommand {
         if http != nil && tokens == nil && group != nil {
             FileHandle.standardError.write(Data("pkgfs: note: --http without --tokens makes every local caller PACKAGE_MANAGER over HTTP; --group limits the mount only (give --tokens FILE to limit both)\n".utf8))
         }
+        // Before the path is resolved: resolving it stats the mount, which an orphaned one never answers.
+        if FuseConnection.abortIfOrphaned(mountPoint) {
+            FileHandle.standardError.write(Data("pkgfs: the process that served \(mountPoint) died with requests in flight; its connection was aborted\n".utf8))
+        }
         let path = MountTable.canonical(mountPoint)
         let created = try prepareMountPoint(path)
         do {

@@ -14,6 +14,9 @@ struct UnmountCommand: ParsableCommand {
     var mountPoint: String
 
     func run() throws {
+        if FuseConnection.abortIfOrphaned(mountPoint) {
+            FileHandle.standardError.write(Data("pkgfs: the process that served \(mountPoint) died with requests in flight; its connection was aborted\n".utf8))
+        }
         let path = MountTable.canonical(mountPoint)
         switch MountPointStatus.check(path) {
         case .mounted, .stale:

@@ -59,7 +59,7 @@ public enum MountTable {
     }
 
     /// mountinfo escapes space, tab, newline and backslash as octal.
-    private static func unescape(_ s: String) -> String {
+    static func unescape(_ s: String) -> String {
         guard s.contains("\\") else { return s }
         var out = [UInt8]()
         let bytes = Array(s.utf8)
@@ -75,5 +75,64 @@ public enum MountTable {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The kernel side of a pkgfs mount: /sys/fs/fuse/connections/<N>.
+public enum FuseConnection {
+    /// Aborts the connection of the pkgfs mount at `path` when the process that served it is
+    /// gone or a zombie. A daemon killed while one of its threads was telling the kernel to drop
+    /// a name (`notify_inval_entry` waits for the directory's lock) while a request held that
+    /// lock (a `cp` creating a file there, waiting for the answer) never finishes dying: the
+    /// thread cannot be killed, the connection stays open, and every process using the mount
+    /// waits forever. Aborting it fails those requests and lets the daemon go. True if aborted.
+    /// Decided from the mount table and the store's lock file: nothing here touches the mount.
+    public static func abortIfOrphaned(_ path: String) -> Bool {
+        guard let mount = pkgfsMount(at: lexicallyAbsolute(path)),
+              let pid = servingPID(store: mount.store), !isAlive(pid) else { return false }
+        // A daemon that died the usual way took its connection down with it: nothing waits.
+        let connection = "/sys/fs/fuse/connections/\(mount.connection)"
+        guard let waiting = try? String(contentsOfFile: connection + "/waiting", encoding: .utf8),
+              Int(waiting.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0,
+              let handle = FileHandle(forWritingAtPath: connection + "/abort") else { return false }
+        defer { try? handle.close() }
+        return (try? handle.write(contentsOf: Data("1".utf8))) != nil
+    }
+
+    /// `path` made absolute and without `.`, `..` and repeated slashes, by its text alone:
+    /// resolving it (`realpath`, Foundation's `standardizingPath`) stats the mount itself.
+    static func lexicallyAbsolute(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The connection number (the device minor) and the store of a pkgfs mount, from mountinfo.
+    static func pkgfsMount(at target: String) -> (connection: String, store: String)? {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        var found: (String, String)?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count,
+                  MountTable.unescape(String(fields[4])) == target, fields[dash + 1] == MountTable.pkgfsType,
+                  fields[2].hasPrefix("0:"), fields[dash + 2].hasPrefix("pkgfs:") else { continue }
+            found = (String(fields[2].dropFirst(2)), MountTable.unescape(String(fields[dash + 2].dropFirst("pkgfs:".count))))
+        }
+        return found
+    }
+
+    private static func servingPID(store: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: store + "/pkgfs.lock", encoding: .utf8) else { return nil }
+        return Int32(text.filter(\.isNumber))
+    }
+
+    /// Running and not a zombie (a zombie whose thread is stuck in the kernel still holds its files).
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }

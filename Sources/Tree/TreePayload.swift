@@ -97,13 +97,7 @@ extension PackageTree {
         let started = ContinuousClock.now
         let filled = repository.payloadCache.fillAll(packageID: id, entries: entries.map { ($0.dataIndex ?? -1, $0.size) }) { index, append in
             guard let entry = byIndex[index] else { return }
-            var offset: Int64 = 0
-            while offset < entry.size {
-                let chunk = try reader.read(entry, offset: offset, length: 1 << 20)
-                guard !chunk.isEmpty else { throw FSError(EIO, "files/\(entry.path) ended early") }
-                try chunk.withUnsafeBytes { try append($0) }
-                offset += Int64(chunk.count)
-            }
+            try PayloadStream.decompress(entry, from: reader, to: append)
         }
         logger.info("files/ of package \(id) read out of archive order: \(filled) of \(entries.count) files decompressed once into the payload cache in \(ContinuousClock.now - started)")
     }
@@ -319,16 +313,22 @@ final class PayloadStream: @unchecked Sendable {
         guard let cache, let dataIndex = entry.dataIndex else { return -1 }
         let entry = self.entry
         let fd = cache.open(packageID: packageID, dataIndex: dataIndex, size: entry.size) { append in
-            var offset: Int64 = 0
-            while offset < entry.size {
-                let chunk = try reader.read(entry, offset: offset, length: 1 << 20)
-                guard !chunk.isEmpty else { throw FSError(EIO, "files/\(entry.path) ended early") }
-                try chunk.withUnsafeBytes { try append($0) }
-                offset += Int64(chunk.count)
-            }
+            try Self.decompress(entry, from: reader, to: append)
         }
         if fd != nil { window = [] }
         return fd ?? -1
+    }
+
+    /// Hands all of `entry`'s bytes, in order, 1 MiB at a time, to `append`.
+    static func decompress(_ entry: PayloadEntry, from reader: PayloadReader,
+                           to append: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var offset: Int64 = 0
+        while offset < entry.size {
+            let chunk = try reader.read(entry, offset: offset, length: 1 << 20)
+            guard !chunk.isEmpty else { throw FSError(EIO, "files/\(entry.path) ended early") }
+            try chunk.withUnsafeBytes { try append($0) }
+            offset += Int64(chunk.count)
+        }
     }
 
     private func readCached(offset: Int64, count: Int) throws -> [UInt8] {

@@ -42,7 +42,8 @@ final class PayloadCacheTests: XCTestCase {
         return (Array(try Data(contentsOf: URL(fileURLWithPath: root + "/big-1.0.tar.xz"))), big)
     }
 
-    func testBackwardReadsAreServedFromTheCacheAfterOneDecompression() throws {
+    /// `makeArchive` uploaded through a tree: the tree and the inode of files/opt/big.bin.
+    func uploadedBigFile() throws -> (repository: Repository, tree: PackageTree, ino: UInt64, big: [UInt8]) {
         let (archive, big) = try makeArchive()
         let repository = try Repository(root: root + "/store")
         let tree = PackageTree.forTests(repository)
@@ -51,12 +52,16 @@ final class PayloadCacheTests: XCTestCase {
         _ = try archive.withUnsafeBytes { try tree.write(upload.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: owner) }
         try tree.flush(upload.attributes.ino, handle: reply.handle, caller: owner)
         tree.release(upload.attributes.ino, handle: reply.handle)
-
         let location = try XCTUnwrap(try repository.catalog.summary(fileName: "big-1.0.tar.xz")?.location)
         var ino = InodeTable.rootIno
         for name in location.path.split(separator: "/").map(String.init) + ["files", "opt", "big.bin"] {
             ino = try tree.lookup(parent: ino, name: name).attributes.ino
         }
+        return (repository, tree, ino, big)
+    }
+
+    func testBackwardReadsAreServedFromTheCacheAfterOneDecompression() throws {
+        let (repository, tree, ino, big) = try uploadedBigFile()
         let opened = try tree.open(ino, flags: O_RDONLY, caller: owner)
         defer { tree.release(ino, handle: opened.handle) }
         let chunk = 128 << 10
@@ -83,19 +88,7 @@ final class PayloadCacheTests: XCTestCase {
     /// A payload nobody reads any more lets go of its decompressors (each holds its window:
     /// 128 MiB for a zstd --long stream); reading it again opens the archive anew.
     func testIdleDecompressorsAreClosed() throws {
-        let (archive, big) = try makeArchive()
-        let repository = try Repository(root: root + "/store")
-        let tree = PackageTree.forTests(repository)
-        let incoming = try tree.lookup(parent: InodeTable.rootIno, name: "incoming").attributes.ino
-        let (upload, reply) = try tree.create(parent: incoming, name: "big-1.0.tar.xz", mode: 0o644, flags: O_WRONLY, caller: owner)
-        _ = try archive.withUnsafeBytes { try tree.write(upload.attributes.ino, handle: reply.handle, offset: 0, data: $0, caller: owner) }
-        try tree.flush(upload.attributes.ino, handle: reply.handle, caller: owner)
-        tree.release(upload.attributes.ino, handle: reply.handle)
-        let location = try XCTUnwrap(try repository.catalog.summary(fileName: "big-1.0.tar.xz")?.location)
-        var ino = InodeTable.rootIno
-        for name in location.path.split(separator: "/").map(String.init) + ["files", "opt", "big.bin"] {
-            ino = try tree.lookup(parent: ino, name: name).attributes.ino
-        }
+        let (_, tree, ino, big) = try uploadedBigFile()
         let opened = try tree.open(ino, flags: O_RDONLY, caller: owner)
         XCTAssertEqual(try tree.read(ino, handle: opened.handle, offset: 0, size: 1 << 20), Array(big[0..<(1 << 20)]))
         guard case .payload(let stream)? = tree.handles.get(opened.handle), let reader = stream.reader else {
