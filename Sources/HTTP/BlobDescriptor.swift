@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import PkgfsModel
+import PkgfsStore
 
 /// An open blob, checked against the size its package has, that a download body reads from:
 /// the descriptor keeps the bytes of a package deleted meanwhile, as an open file does.
@@ -16,24 +18,9 @@ final class BlobDescriptor: Sendable {
         close(fd)
     }
 
-    /// What was found wrong with a blob on disk.
-    struct Finding: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func open(_ path: String, size: Int64) -> Result<BlobDescriptor, Finding> {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            return .failure(Finding(description: e == ENOENT ? "the blob \(path) is missing"
-                                                              : "the blob \(path) cannot be opened: \(String(cString: strerror(e)))"))
-        }
-        let blob = BlobDescriptor(fd: fd)
-        var st = stat()
-        if fstat(fd, &st) == 0 && Int64(st.st_size) != size {
-            return .failure(Finding(description: "the blob \(path) holds \(st.st_size) bytes, the package \(size)"))
-        }
-        return .success(blob)
+    /// The blob of `package`, checked against its size (`Repository.openBlob`).
+    static func open(_ package: Package, in repository: Repository) -> Result<BlobDescriptor, BlobFinding> {
+        repository.openBlob(of: package).map(BlobDescriptor.init(fd:))
     }
 
     /// The bytes of `range`, read 128 KiB at a time on NIO's blocking-I/O pool (as Hummingbird's
@@ -57,7 +44,7 @@ final class BlobDescriptor: Sendable {
         let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { space in
             max(0, pread(fd, space.baseAddress, count, off_t(offset)))
         }
-        guard n > 0 else { throw Finding(description: "the blob ended at \(offset) bytes") }
+        guard n > 0 else { throw BlobFinding(description: "the blob ended at \(offset) bytes", errno: nil) }
         return buffer
     }
 }

@@ -212,7 +212,7 @@ extension PkgfsHTTPServer {
         // a delete meanwhile does not cut the body short (as a reader of the mount who opened the
         // file reads it whole). One cut short or gone on disk makes the package corrupt.
         let blob: BlobDescriptor
-        switch BlobDescriptor.open(repository.blobPath(of: package), size: package.size) {
+        switch BlobDescriptor.open(package, in: repository) {
         case .success(let opened):
             blob = opened
         case .failure(let finding):

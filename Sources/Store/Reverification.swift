@@ -69,3 +69,36 @@ extension Repository {
         return try catalog.failedVerification(id: now.id, state: .corrupt, details: [detail], by: "pkgfs")
     }
 }
+
+/// What an open of a blob found wrong on disk (`Repository.openBlob`).
+public struct BlobFinding: Error, CustomStringConvertible {
+    public let description: String
+    /// The errno of an open that failed.
+    public let errno: Int32?
+
+    public init(description: String, errno: Int32?) {
+        self.description = description
+        self.errno = errno
+    }
+}
+
+extension Repository {
+    /// The blob of `package` opened for reading, checked against the package's size (reads that
+    /// pass through to it would show one cut short as a shorter file), or what is wrong with it.
+    public func openBlob(of package: Package) -> Result<Int32, BlobFinding> {
+        let path = blobPath(of: package)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = Glibc.errno
+            return .failure(BlobFinding(description: e == ENOENT ? "the blob \(path) is missing"
+                                                                  : "the blob \(path) cannot be opened: \(String(cString: strerror(e)))",
+                                        errno: e))
+        }
+        var st = stat()
+        if fstat(fd, &st) == 0 && Int64(st.st_size) != package.size {
+            close(fd)
+            return .failure(BlobFinding(description: "the blob \(path) holds \(st.st_size) bytes, the package \(package.size)", errno: nil))
+        }
+        return .success(fd)
+    }
+}

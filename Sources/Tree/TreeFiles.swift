@@ -12,20 +12,15 @@ extension PackageTree {
         case .original(let id):
             if writing { throw FSError.accessDenied("the original bytes of a package are read-only; upload through incoming/") }
             guard let package = try mapped({ try repository.catalog.package(id: id) }) else { throw FSError.notFound() }
-            let path = repository.blobPath(of: package)
-            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                let e = errno
-                if e == ENOENT { try storedBytesDamaged(package, "the blob \(path) is missing") }
-                throw FSError(EIO, "blob of \(package.fileName) cannot be opened: \(String(cString: strerror(e)))")
-            }
-            // Reads pass through to the blob, unseen: one cut short on disk would read as a
-            // shorter file with no error. Its size is checked here; other damage by `pkgfs check`.
-            var st = stat()
-            if fstat(fd, &st) == 0 && Int64(st.st_size) != package.size {
-                Glibc.close(fd)
-                try storedBytesDamaged(package, "the blob \(path) holds \(st.st_size) bytes, the package \(package.size)")
-                throw FSError(EIO, "\(package.fileName): stored bytes damaged (\(st.st_size) of \(package.size) bytes); it is corrupt now")
+            // Reads pass through to the blob, unseen: `openBlob` checks its size; other damage
+            // is found by `pkgfs check`. Only a blob missing or of the wrong size is damage.
+            let fd: Int32
+            switch repository.openBlob(of: package) {
+            case .success(let opened):
+                fd = opened
+            case .failure(let finding):
+                if finding.errno == nil || finding.errno == ENOENT { try storedBytesDamaged(package, finding.description) }
+                throw FSError(EIO, "\(package.fileName): \(finding)")
             }
             return .cachedReadOnly(handles.add(.blob(fd)), passthroughFD: fd)
         case let .meta(id, version):
